@@ -1,0 +1,32 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** agent and collector depend on @vigil/shared only, never on each other. */
+const forbid = (other) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        { group: [`@vigil/${other}`, `@vigil/${other}/*`], message: `Only @vigil/shared is shared: do not import @vigil/${other}.` },
+        { group: [`**/${other}/src/**`, `**/${other}/dist/**`, `../../${other}/*`, `../${other}/*`], message: `Do not import ${other} code by path.` },
+      ],
+    },
+  ],
+});
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', '**/coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  { files: ['agent/**'], rules: forbid('collector') },
+  { files: ['collector/**'], rules: forbid('agent') },
+  { files: ['shared/**'], rules: { ...forbid('agent'), 'no-restricted-imports': ['error', { patterns: ['@vigil/agent', '@vigil/collector', 'node:*', 'fs', 'net', 'http'] }] } },
+);

@@ -15,3 +15,5 @@ export * from './api/error-body.js';
 export * from './api/enrol.js';
 export * from './api/hosts.js';
 export * from './api/tokens.js';
+export * from './cli-options.js';
+export * from './wire/close-codes.js';

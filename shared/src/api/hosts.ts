@@ -45,3 +45,4 @@ export const HostListQuery = ListQuery.extend({
 export type HostListQuery = z.infer<typeof HostListQuery>;
 
 export const HostIdParams = z.object({ id: z.uuid() });
+export type HostIdParams = z.infer<typeof HostIdParams>;

@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import { LIMITS, parseOptions, type OptionSpec } from '@vigil/shared';
+
+/**
+ * The only place the collector reads its environment and flags. Every setting has a flag and a
+ * VIGIL_* variable; flags win; every problem is reported at once.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const SERVE_OPTIONS = {
+  host: { flag: 'host', env: 'VIGIL_HOST', type: 'string', description: 'listen address', defaultText: '127.0.0.1' },
+  port: { flag: 'port', env: 'VIGIL_PORT', type: 'number', description: 'listen port (0 picks a free one)', defaultText: '8470' },
+  dataDir: { flag: 'data-dir', env: 'VIGIL_DATA_DIR', type: 'string', description: 'directory for the SQLite file and state', defaultText: './data' },
+  adminToken: { flag: 'admin-token', env: 'VIGIL_ADMIN_TOKEN', type: 'string', description: 'on first start, the admin API token instead of a generated one' },
+  adminPassword: { flag: 'admin-password', env: 'VIGIL_ADMIN_PASSWORD', type: 'string', description: "on first start, the first admin user's password instead of a generated one" },
+  enrolSecret: { flag: 'enrol-secret', env: 'VIGIL_ENROL_SECRET', type: 'string', description: 'on first start, the first enrolment secret instead of a generated one' },
+  policyFile: { flag: 'policy-file', env: 'VIGIL_POLICY_FILE', type: 'string', description: 'policy document loaded at start; a new policy version if it differs' },
+  retentionDays: { flag: 'retention-days', env: 'VIGIL_RETENTION_DAYS', type: 'number', description: 'days events and samples are kept', defaultText: '180' },
+  heartbeatSeconds: { flag: 'heartbeat-seconds', env: 'VIGIL_HEARTBEAT_SECONDS', type: 'number', description: 'heartbeat interval sent to agents', defaultText: '30' },
+  idleThresholdSeconds: { flag: 'idle-threshold-seconds', env: 'VIGIL_IDLE_THRESHOLD_SECONDS', type: 'number', description: 'idle time after which agents report a session as idle', defaultText: '900' },
+  maxFrameBytes: { flag: 'max-frame-bytes', env: 'VIGIL_MAX_FRAME_BYTES', type: 'number', description: 'largest agent frame accepted', defaultText: String(LIMITS.frameBytes) },
+  tlsCert: { flag: 'tls-cert', env: 'VIGIL_TLS_CERT', type: 'string', description: 'PEM certificate: serve HTTPS/WSS (with --tls-key)' },
+  tlsKey: { flag: 'tls-key', env: 'VIGIL_TLS_KEY', type: 'string', description: 'PEM private key for --tls-cert' },
+  behindTlsProxy: { flag: 'behind-tls-proxy', env: 'VIGIL_BEHIND_TLS_PROXY', type: 'boolean', description: 'allow a plaintext non-loopback listener because a TLS proxy fronts it', defaultText: 'false' },
+  logLevel: { flag: 'log-level', env: 'VIGIL_LOG_LEVEL', type: 'string', description: `log level: ${LOG_LEVELS.join(', ')}`, defaultText: 'info' },
+  logFormat: { flag: 'log-format', env: 'VIGIL_LOG_FORMAT', type: 'string', description: 'json, or pretty for a human at a terminal', defaultText: 'pretty on a terminal, else json' },
+} as const satisfies Record<string, OptionSpec>;
+
+const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+
+const ServeSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8470),
+    dataDir: z.string().min(1).default('./data'),
+    adminToken: z.string().min(24, 'must be at least 24 characters').max(256).optional(),
+    adminPassword: z.string().min(12, 'must be at least 12 characters').max(1024).optional(),
+    enrolSecret: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
+    policyFile: z.string().min(1).optional(),
+    retentionDays: z.number().int().min(1).max(36_500).default(180),
+    heartbeatSeconds: z.number().min(0.05).max(86_400).default(30),
+    idleThresholdSeconds: z.number().int().min(1).max(86_400).default(900),
+    maxFrameBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(LIMITS.frameBytes),
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    behindTlsProxy: z.boolean().default(false),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    logFormat: z.enum(['json', 'pretty']).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) {
+      ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: '--tls-cert and --tls-key go together' });
+    }
+    if (!c.tlsCert && !c.behindTlsProxy && !isLoopback(c.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        message: `refusing to listen on non-loopback ${c.host} without TLS: set --tls-cert/--tls-key, or --behind-tls-proxy if a TLS proxy fronts the collector`,
+      });
+    }
+  });
+
+export type ServeConfig = z.infer<typeof ServeSchema> & {
+  tls?: { cert: Buffer; key: Buffer };
+  policyDocument?: string;
+};
+
+export type ConfigResult<T> = { ok: true; config: T; positionals: string[]; help: boolean } | { ok: false; errors: string[]; help: boolean };
+
+const flagOf = (specs: Record<string, OptionSpec>, key: PropertyKey) => {
+  const s = specs[String(key)];
+  return s ? `--${s.flag}${s.env ? ` (${s.env})` : ''}` : String(key);
+};
+
+function readFileSetting(file: string | undefined, name: string, errors: string[]): Buffer | undefined {
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    errors.push(`${name}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    return undefined;
+  }
+}
+
+export function loadServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ConfigResult<ServeConfig> {
+  const parsed = parseOptions(SERVE_OPTIONS, argv, env);
+  const errors = [...parsed.errors];
+  const result = ServeSchema.safeParse(parsed.values);
+  if (!result.success) {
+    for (const issue of result.error.issues) errors.push(`${flagOf(SERVE_OPTIONS, issue.path[0] ?? '')}: ${issue.message}`);
+  }
+  // Files are read even when other settings are wrong, so every problem is reported in one go.
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const cert = readFileSetting(str(parsed.values.tlsCert), '--tls-cert', errors);
+  const key = readFileSetting(str(parsed.values.tlsKey), '--tls-key', errors);
+  const policy = readFileSetting(str(parsed.values.policyFile), '--policy-file', errors);
+  if (errors.length || !result.success) return { ok: false, errors, help: parsed.help };
+  const config: ServeConfig = { ...result.data, dataDir: path.resolve(result.data.dataDir) };
+  if (cert && key) config.tls = { cert, key };
+  if (policy) config.policyDocument = policy.toString('utf8');
+  return { ok: true, config, positionals: parsed.positionals, help: parsed.help };
+}
+
+/** Settings of the admin commands that talk to a running collector's API. */
+export const CLIENT_OPTIONS = {
+  url: { flag: 'url', env: 'VIGIL_URL', type: 'string', description: 'collector base URL', defaultText: 'http://VIGIL_HOST:VIGIL_PORT' },
+  token: { flag: 'token', env: 'VIGIL_API_TOKEN', type: 'string', description: 'API token (admin for revocation)' },
+  host: SERVE_OPTIONS.host,
+  port: SERVE_OPTIONS.port,
+  caCert: { flag: 'ca-cert', env: 'VIGIL_CA_CERT', type: 'string', description: 'CA certificate to trust for an HTTPS collector' },
+} as const satisfies Record<string, OptionSpec>;
+
+const ClientSchema = z.object({
+  url: z.url().optional(),
+  token: z.string().min(1, 'is required').max(256),
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(8470),
+  caCert: z.string().optional(),
+});
+export type ClientConfig = { url: string; token: string; ca?: Buffer };
+
+export function loadClientConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ConfigResult<ClientConfig> {
+  const parsed = parseOptions(CLIENT_OPTIONS, argv, env);
+  const errors = [...parsed.errors];
+  const result = ClientSchema.safeParse(parsed.values);
+  if (!result.success) {
+    for (const issue of result.error.issues) errors.push(`${flagOf(CLIENT_OPTIONS, issue.path[0] ?? '')}: ${issue.message}`);
+  }
+  if (errors.length || !result.success) return { ok: false, errors, help: parsed.help };
+  const c = result.data;
+  const host = c.host.includes(':') ? `[${c.host}]` : c.host;
+  const ca = readFileSetting(c.caCert, '--ca-cert', errors);
+  if (errors.length) return { ok: false, errors, help: parsed.help };
+  return {
+    ok: true,
+    config: { url: (c.url ?? `http://${host}:${c.port}`).replace(/\/+$/, ''), token: c.token, ...(ca ? { ca } : {}) },
+    positionals: parsed.positionals,
+    help: parsed.help,
+  };
+}
+
+/** Settings of commands that work on the data directory directly (no running collector needed). */
+export const DATA_OPTIONS = {
+  dataDir: SERVE_OPTIONS.dataDir,
+  role: { flag: 'role', type: 'string', description: 'role: admin, analyst or auditor' },
+  name: { flag: 'name', type: 'string', description: 'a name to recognise the token by' },
+} as const satisfies Record<string, OptionSpec>;

@@ -1,0 +1,65 @@
+import { uuidv7 } from '@vigil/shared';
+import { generateSecret, sha256 } from '../services/secrets.js';
+import type { Db } from './database.js';
+
+export interface AgentIdentity {
+  agentId: string;
+  hostId: string;
+  revoked: boolean;
+  retired: boolean;
+}
+
+/** Agents (one per enrolment) and their tokens, and the connection status of their hosts. */
+export class AgentsRepository {
+  private readonly byTokenHash;
+  private readonly insert;
+  private readonly connected;
+  private readonly disconnected;
+
+  constructor(private readonly db: Db) {
+    this.byTokenHash = db.prepare<[Buffer], { id: string; host_id: string; revoked_at: number | null; retired_at: number | null }>(
+      `SELECT a.id, a.host_id, a.revoked_at, h.retired_at FROM agents a JOIN hosts h ON h.id = a.host_id WHERE a.token_hash = ?`,
+    );
+    this.insert = db.prepare('INSERT INTO agents (id, host_id, token_hash, created_at) VALUES (?, ?, ?, ?)');
+    this.connected = db.prepare(
+      `UPDATE hosts SET status = 'online', last_seen_at = ?, last_goodbye = NULL, agent_version = ? WHERE id = ? AND status != 'retired'`,
+    );
+    this.disconnected = db.prepare(`UPDATE hosts SET status = 'offline', last_seen_at = ? WHERE id = ? AND status = 'online'`);
+  }
+
+  /** A new agent for a host; returns its bearer token (shown once, stored as SHA-256). */
+  create(hostId: string, now = Date.now()): { agentId: string; agentToken: string } {
+    const agentId = uuidv7(now);
+    const agentToken = generateSecret('agent');
+    this.insert.run(agentId, hostId, sha256(agentToken), now);
+    return { agentId, agentToken };
+  }
+
+  findByToken(token: string): AgentIdentity | undefined {
+    const row = this.byTokenHash.get(sha256(token));
+    return row && { agentId: row.id, hostId: row.host_id, revoked: row.revoked_at !== null, retired: row.retired_at !== null };
+  }
+
+  markConnected(hostId: string, agentVersion: string, now = Date.now()): void {
+    this.connected.run(now, agentVersion, hostId);
+  }
+
+  markDisconnected(hostId: string, now = Date.now()): void {
+    this.disconnected.run(now, hostId);
+  }
+
+  /** After a crash no connection survives: nobody is online until they say hello again. */
+  resetConnections(now = Date.now()): number {
+    return this.db.prepare(`UPDATE hosts SET status = 'offline', last_seen_at = ? WHERE status = 'online'`).run(now).changes;
+  }
+
+  /** Revoke every token of a host and retire it. Returns false if there is no such host. */
+  revokeHost(hostId: string, now = Date.now()): boolean {
+    return this.db.transaction(() => {
+      const host = this.db.prepare(`UPDATE hosts SET status = 'retired', retired_at = coalesce(retired_at, ?) WHERE id = ?`).run(now, hostId);
+      if (host.changes === 0) return false;
+      this.db.prepare('UPDATE agents SET revoked_at = coalesce(revoked_at, ?) WHERE host_id = ?').run(now, hostId);
+      return true;
+    })();
+  }
+}

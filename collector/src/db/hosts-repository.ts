@@ -1,0 +1,166 @@
+import type { AgentCounters, Host, HostFacts, HostListQuery, HostStatus, ListEnvelope } from '@vigil/shared';
+import { uuidv7 } from '@vigil/shared';
+import type { Db } from './database.js';
+import { parseJsonColumn } from './json-column.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+interface HostRow {
+  id: string;
+  hostname: string;
+  fqdn: string | null;
+  platform: string;
+  distro: string;
+  release: string;
+  arch: string;
+  kernel: string | null;
+  hardware: string;
+  addresses: string;
+  users: string;
+  groups: string;
+  agent_version: string | null;
+  first_seen_at: number;
+  last_seen_at: number | null;
+  status: 'online' | 'offline' | 'retired';
+  last_goodbye: string | null;
+  agent_id: string;
+  agent_connected: number;
+  last_seq: number;
+  messages_stored: number;
+  messages_rejected: number;
+  counters: string | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const SELECT = `
+  SELECT h.*, a.id AS agent_id, (h.status = 'online') AS agent_connected, a.last_seq, a.messages_stored,
+         a.messages_rejected, a.counters
+  FROM hosts h
+  JOIN agents a ON a.id = (SELECT id FROM agents WHERE host_id = h.id ORDER BY created_at DESC LIMIT 1)`;
+
+/** Hosts as the API shows them. `silentAfterMs`: an agent gone this long without a goodbye is `silent`. */
+export class HostsRepository {
+  private readonly byId;
+  private readonly insert;
+  private readonly facts;
+
+  constructor(
+    private readonly db: Db,
+    private readonly silentAfterMs: number,
+  ) {
+    this.byId = db.prepare<[string], HostRow>(`${SELECT} WHERE h.id = ?`);
+    this.insert = db.prepare(`INSERT INTO hosts (id, hostname, fqdn, platform, distro, release, arch, kernel, hardware,
+      addresses, users, groups, agent_version, enrol_secret_id, first_seen_at, status)
+      VALUES (@id, @hostname, @fqdn, @platform, @distro, @release, @arch, @kernel, @hardware, @addresses, @users,
+      @groups, @agentVersion, @enrolSecretId, @now, 'offline')`);
+    this.facts = db.prepare(`UPDATE hosts SET hostname = @hostname, fqdn = @fqdn, platform = @platform,
+      distro = @distro, release = @release, arch = @arch, kernel = @kernel, hardware = @hardware,
+      addresses = @addresses, users = @users, agent_version = @agentVersion WHERE id = @id`);
+  }
+
+  private factParams(id: string, f: HostFacts) {
+    return {
+      id,
+      hostname: f.hostname,
+      fqdn: f.fqdn ?? null,
+      platform: f.os.platform,
+      distro: f.os.distro,
+      release: f.os.release,
+      arch: f.os.arch,
+      kernel: f.os.kernel ?? null,
+      hardware: JSON.stringify(f.hardware),
+      addresses: JSON.stringify(f.addresses),
+      users: JSON.stringify(f.users),
+      agentVersion: f.agentVersion,
+    };
+  }
+
+  create(facts: HostFacts, groups: string[], enrolSecretId: string | null, now = Date.now()): string {
+    const id = uuidv7(now);
+    this.insert.run({ ...this.factParams(id, facts), groups: JSON.stringify(groups), enrolSecretId, now });
+    return id;
+  }
+
+  /** Facts reported by the host itself; its groups are never taken from what it says. */
+  updateFacts(id: string, facts: HostFacts): void {
+    this.facts.run(this.factParams(id, facts));
+  }
+
+  get(id: string, now = Date.now()): Host | undefined {
+    const row = this.byId.get(id);
+    return row && this.toHost(row, now);
+  }
+
+  list(q: HostListQuery, now = Date.now()): ListEnvelope<Host> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    if (cursor) {
+      where.push('(h.hostname COLLATE NOCASE > @ch OR (h.hostname COLLATE NOCASE = @ch AND h.id > @cid))');
+      params.ch = cursor[0];
+      params.cid = cursor[1];
+    }
+    if (q.q) {
+      where.push("h.hostname LIKE @q ESCAPE '\\' COLLATE NOCASE");
+      params.q = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    }
+    if (q.platform) {
+      where.push('h.platform = @platform');
+      params.platform = q.platform;
+    }
+    if (q.status) {
+      const silentBefore = now - this.silentAfterMs;
+      params.silentBefore = silentBefore;
+      where.push(
+        {
+          online: "h.status = 'online'",
+          retired: "h.status = 'retired'",
+          silent: "h.status = 'offline' AND h.last_goodbye IS NULL AND coalesce(h.last_seen_at, h.first_seen_at) < @silentBefore",
+          offline: "h.status = 'offline' AND NOT (h.last_goodbye IS NULL AND coalesce(h.last_seen_at, h.first_seen_at) < @silentBefore)",
+        }[q.status],
+      );
+    }
+    const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY h.hostname COLLATE NOCASE, h.id LIMIT @limit`;
+    const rows = this.db.prepare<Record<string, unknown>, HostRow>(sql).all({ ...params, limit: q.limit + 1 });
+    const more = rows.length > q.limit;
+    const page = more ? rows.slice(0, q.limit) : rows;
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => this.toHost(r, now)),
+      nextCursor: more && last ? encodeCursor([last.hostname, last.id]) : null,
+    };
+  }
+
+  status(row: Pick<HostRow, 'status' | 'last_goodbye' | 'last_seen_at' | 'first_seen_at'>, now: number): HostStatus {
+    if (row.status !== 'offline') return row.status;
+    const lastSeen = row.last_seen_at ?? row.first_seen_at;
+    return row.last_goodbye === null && lastSeen < now - this.silentAfterMs ? 'silent' : 'offline';
+  }
+
+  private toHost(r: HostRow, now: number): Host {
+    return {
+      id: r.id,
+      hostname: r.hostname,
+      fqdn: r.fqdn,
+      os: { platform: r.platform as Host['os']['platform'], distro: r.distro, release: r.release, arch: r.arch, kernel: r.kernel },
+      hardware: parseJsonColumn(r.hardware, {}),
+      addresses: parseJsonColumn(r.addresses, []),
+      users: parseJsonColumn(r.users, []),
+      groups: parseJsonColumn(r.groups, []),
+      agentVersion: r.agent_version,
+      firstSeenAt: iso(r.first_seen_at),
+      lastSeenAt: r.last_seen_at === null ? null : iso(r.last_seen_at),
+      status: this.status(r, now),
+      lastGoodbye: r.last_goodbye,
+      agent: {
+        id: r.agent_id,
+        connected: r.agent_connected === 1,
+        lastSeq: r.last_seq,
+        messagesStored: r.messages_stored,
+        messagesRejected: r.messages_rejected,
+        counters: parseJsonColumn<AgentCounters | null>(r.counters, null),
+      },
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export { buildApp, type AppOptions } from './app.js';
+export { openStore, type Store } from './db/store.js';
+export { bootstrap } from './services/bootstrap.js';

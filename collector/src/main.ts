@@ -1,0 +1,150 @@
+import { formatOptionsHelp, parseOptions } from '@vigil/shared';
+import { buildApp } from './app.js';
+import { apiRequest } from './cli/api-client.js';
+import { tokenCreate } from './cli/token-create.js';
+import { CLIENT_OPTIONS, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS } from './config.js';
+import { openStore } from './db/store.js';
+import { bootstrap, type BootstrapResult } from './services/bootstrap.js';
+import { VERSION } from './version.js';
+
+/** The only place that reads process.env, starts the server and handles signals. */
+
+const USAGE = `vigil-collector ${VERSION} — the Vigil collector
+
+Usage:
+  vigil-collector serve [options]                 run the collector
+  vigil-collector token create --role <role>      create an API token (admin, analyst, auditor)
+                  [--name <name>] [--data-dir <dir>]
+  vigil-collector agent revoke <hostId>           revoke a host's agent tokens and retire it
+                  [--url <url>] [--token <admin token>]
+  vigil-collector --help | <command> --help
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`;
+
+function fail(errors: string[], code = 2): never {
+  process.stderr.write(`vigil-collector: ${errors.length > 1 ? 'invalid configuration:\n' : ''}${errors.map((e) => (errors.length > 1 ? `  - ${e}` : e)).join('\n')}\n`);
+  process.exit(code);
+}
+
+function printFirstRun(r: BootstrapResult, url: string): void {
+  const lines: string[] = [];
+  if (r.adminToken?.generated) lines.push(`admin API token:    ${r.adminToken.value}`);
+  if (r.adminPassword?.generated) lines.push(`admin user:         ${r.adminPassword.user} / ${r.adminPassword.value}`);
+  if (r.enrolSecret?.generated) lines.push(`enrolment secret:   ${r.enrolSecret.value}`);
+  if (!lines.length) return;
+  process.stdout.write(
+    [
+      '',
+      '┌─ Vigil first run: these secrets are shown once and stored only hashed ─',
+      ...lines.map((l) => `│ ${l}`),
+      `│ try: curl -H "Authorization: Bearer <admin API token>" ${url}/api/v1/hosts`,
+      '└─ lost them? `vigil-collector token create --role admin` makes a new token',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const loaded = loadServeConfig(argv, process.env);
+  if (loaded.help) {
+    process.stdout.write(`Usage: vigil-collector serve [options]\n\n${formatOptionsHelp(SERVE_OPTIONS)}\n`);
+    return;
+  }
+  if (!loaded.ok) fail(loaded.errors);
+  const config = loaded.config;
+  const pretty = config.logFormat ? config.logFormat === 'pretty' : Boolean(process.stdout.isTTY);
+  const logStream = pretty ? ((await import('pino-pretty')).PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) as NodeJS.WritableStream) : undefined;
+
+  let store;
+  try {
+    store = openStore({ dataDir: config.dataDir, silentAfterMs: Math.max(3 * config.heartbeatSeconds * 1000 + 5000, 15_000) });
+  } catch (err) {
+    fail([`cannot open the database in ${config.dataDir}: ${(err as Error).message}`], 1);
+  }
+  const firstRun = await bootstrap(store, config);
+  const app = await buildApp({
+    store,
+    logLevel: config.logLevel,
+    ...(logStream ? { logStream } : {}),
+    heartbeatSeconds: config.heartbeatSeconds,
+    idleThresholdSeconds: config.idleThresholdSeconds,
+    maxFrameBytes: config.maxFrameBytes,
+    retentionDays: config.retentionDays,
+    ...(config.tls ? { tls: config.tls } : {}),
+  });
+  if (firstRun.policy?.created) app.log.info({ version: firstRun.policy.version }, 'policy file recorded as a new policy version');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: no new connections, flushing, closing the database');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    const address = await app.listen({ host: config.host, port: config.port });
+    app.log.info({ url: address, dataDir: config.dataDir, version: VERSION }, 'vigil collector ready');
+    printFirstRun(firstRun, address);
+  } catch (err) {
+    app.log.fatal({ err }, `cannot listen on ${config.host}:${config.port}`);
+    await app.close();
+    process.exit(1);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (command === 'serve') return serve(argv.slice(1));
+
+  if (command === 'token' && sub === 'create') {
+    const p = parseOptions(DATA_OPTIONS, rest, process.env);
+    if (p.help) return void process.stdout.write(`Usage: vigil-collector token create --role <role> [options]\n\n${formatOptionsHelp(DATA_OPTIONS)}\n`);
+    if (p.errors.length) fail(p.errors);
+    const r = tokenCreate({ dataDir: String(p.values.dataDir ?? './data'), role: p.values.role, name: p.values.name });
+    if (!r.ok) fail(r.errors);
+    process.stdout.write(r.text);
+    return;
+  }
+
+  if (command === 'agent' && sub === 'revoke') {
+    const loaded = loadClientConfig(rest, process.env);
+    if (loaded.help) return void process.stdout.write(`Usage: vigil-collector agent revoke <hostId> [options]\n\n${formatOptionsHelp(CLIENT_OPTIONS)}\n`);
+    if (!loaded.ok) fail(loaded.errors);
+    const hostId = loaded.positionals[0];
+    if (!hostId || loaded.positionals.length > 1) fail(['agent revoke: give exactly one host id']);
+    try {
+      const host = await apiRequest(loaded.config, 'POST', `api/v1/hosts/${encodeURIComponent(hostId)}/revoke`);
+      process.stdout.write(`${JSON.stringify(host)}\n`);
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'VIGIL_ERR_INTERNAL';
+      fail([`${code}: ${(err as Error).message}`], 1);
+    }
+    return;
+  }
+  fail([`unknown command: ${[command, sub].filter(Boolean).join(' ')} (see --help)`]);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`vigil-collector: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,191 @@
+import type { WebSocket } from 'ws';
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  CLOSE_CODES,
+  collectorEnvelope,
+  decodeAgentFrame,
+  ERRORS,
+  isSupportedProtocolVersion,
+  PROTOCOL_VERSION,
+  type AgentEnvelope,
+  type CollectorMessageBody,
+  type CollectorMessageType,
+  type ErrorCode,
+} from '@vigil/shared';
+import type { AgentsRepository } from '../db/agents-repository.js';
+import type { AckTarget, IngestQueue } from './ingest-queue.js';
+
+export interface ConnectionSettings {
+  heartbeatSeconds: number;
+  idleThresholdSeconds: number;
+  /** Frames over this are rejected (acked as rejected when their seq can be read). */
+  maxFrameBytes: number;
+  /** Unreadable frames tolerated before the stream is closed. */
+  maxBadFrames: number;
+  helloTimeoutMs: number;
+  /** Frames waiting for commit before this connection stops reading. */
+  maxInflight: number;
+}
+
+export interface ConnectionHooks {
+  onHello(conn: AgentConnection): void;
+  onClose(conn: AgentConnection): void;
+}
+
+/**
+ * One agent's WebSocket. The host is taken from the token alone; every frame is decoded against
+ * the shared schemas; accepted and rejected messages go to the ingest queue, and acks go back only
+ * after the queue has committed them.
+ */
+export class AgentConnection implements AckTarget {
+  private helloDone = false;
+  private outSeq = 0;
+  private badFrames = 0;
+  private inflight = 0;
+  private paused = false;
+  private closed = false;
+  private helloTimer: NodeJS.Timeout | undefined;
+  agentVersion = '';
+
+  constructor(
+    readonly agentId: string,
+    readonly hostId: string,
+    private readonly socket: WebSocket,
+    private readonly queue: IngestQueue,
+    private readonly agents: AgentsRepository,
+    private readonly settings: ConnectionSettings,
+    private readonly hooks: ConnectionHooks,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
+    socket.on('close', () => this.onClosed());
+    socket.on('error', (err) => this.log.debug({ err }, 'agent socket error'));
+    this.helloTimer = setTimeout(() => this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HELLO_REQUIRED', 'no hello in time'), settings.helloTimeoutMs);
+  }
+
+  send<T extends CollectorMessageType>(type: T, body: CollectorMessageBody<T>): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(collectorEnvelope(type, ++this.outSeq, body)));
+  }
+
+  sendError(code: ErrorCode, message?: string, seq?: number): void {
+    this.send('error', { code, message: message ?? ERRORS[code].message, ...(seq === undefined ? {} : { seq }) });
+  }
+
+  close(code: number, errorCode?: ErrorCode, message?: string): void {
+    if (this.closed) return;
+    if (errorCode) this.sendError(errorCode, message);
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    this.socket.close(code, (errorCode ?? '').slice(0, 100));
+  }
+
+  // --- AckTarget
+  committed(upToSeq: number, rejected: { seq: number; code: string }[]): void {
+    this.settle();
+    if (upToSeq > 0) this.send('ack', { upToSeq, ...(rejected.length ? { rejected } : {}) });
+  }
+
+  failed(): void {
+    this.settle();
+    // Nothing was stored: make the agent reconnect and resend from its last ack.
+    this.close(CLOSE_CODES.storeUnavailable, 'VIGIL_ERR_NOT_READY', 'the collector could not store your messages; retry later');
+  }
+
+  private settle(): void {
+    this.inflight = 0;
+    if (this.paused && !this.closed) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private track(): void {
+    if (++this.inflight >= this.settings.maxInflight && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private bad(code: ErrorCode, reason: string, bytes: number): void {
+    this.badFrames++;
+    this.log.warn({ agentId: this.agentId, code, reason, bytes }, 'unreadable agent frame');
+    if (this.helloDone) {
+      this.track();
+      this.queue.reject(this, { agentId: this.agentId, hostId: this.hostId, messageId: null, seq: null, type: null, code, reason, bytes });
+    }
+    if (this.badFrames > this.settings.maxBadFrames) {
+      this.close(CLOSE_CODES.tooManyBadFrames, 'VIGIL_ERR_TOO_MANY_BAD_FRAMES');
+    } else {
+      this.sendError(code, reason);
+    }
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    const bytes = data.length;
+    if (isBinary) return this.bad('VIGIL_ERR_FRAME_BINARY', 'binary frames are not accepted', bytes);
+    const decoded = decodeAgentFrame(data.toString('utf8'));
+    let code: ErrorCode | undefined;
+    let reason = '';
+    if (bytes > this.settings.maxFrameBytes) {
+      code = 'VIGIL_ERR_FRAME_TOO_LARGE';
+      reason = `frame of ${bytes} bytes is over the cap of ${this.settings.maxFrameBytes}`;
+    } else if (!decoded.ok) {
+      code = decoded.code;
+      reason = decoded.reason;
+    }
+    const seq = decoded.ok ? decoded.envelope.seq : decoded.seq;
+    const id = decoded.ok ? decoded.envelope.id : decoded.id;
+    const type = decoded.ok ? decoded.envelope.type : decoded.type;
+
+    if (!this.helloDone) {
+      if (code || !decoded.ok) return this.close(CLOSE_CODES.protocol, code ?? 'VIGIL_ERR_HELLO_REQUIRED', reason);
+      if (decoded.envelope.type !== 'hello') return this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HELLO_REQUIRED');
+      return this.onHello(decoded.envelope);
+    }
+    if (code) {
+      // Readable enough to name by seq: acknowledged as rejected and recorded, never blocking the queue.
+      if (seq === undefined) return this.bad(code, reason, bytes);
+      this.track();
+      this.queue.reject(this, { agentId: this.agentId, hostId: this.hostId, messageId: id ?? null, seq, type: type?.slice(0, 64) ?? null, code, reason, bytes });
+      return this.sendError(code, reason, seq);
+    }
+    if (!decoded.ok) return;
+    const env = decoded.envelope;
+    if (env.type === 'hello') return this.sendError('VIGIL_ERR_MESSAGE_INVALID', 'hello was already received', env.seq);
+    this.track();
+    this.queue.message(this, env, JSON.stringify(env.body));
+  }
+
+  private onHello(env: AgentEnvelope<'hello'>): void {
+    const b = env.body;
+    if (!isSupportedProtocolVersion(b.protocolVersion)) {
+      return this.close(
+        CLOSE_CODES.protocol,
+        'VIGIL_ERR_PROTOCOL_VERSION',
+        `protocol version ${b.protocolVersion} is not supported (this collector speaks ${PROTOCOL_VERSION})`,
+      );
+    }
+    if (b.agentId !== this.agentId || (b.hostId !== undefined && b.hostId !== this.hostId)) {
+      this.log.warn({ agentId: this.agentId, claimed: { agentId: b.agentId, hostId: b.hostId } }, 'hello claims another agent or host');
+      return this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HOST_MISMATCH', 'this token belongs to another agent or host');
+    }
+    clearTimeout(this.helloTimer);
+    this.helloDone = true;
+    this.agentVersion = b.agentVersion;
+    this.agents.markConnected(this.hostId, b.agentVersion);
+    this.hooks.onHello(this);
+    this.send('config', {
+      heartbeatSeconds: this.settings.heartbeatSeconds,
+      idleThresholdSeconds: this.settings.idleThresholdSeconds,
+      maxFrameBytes: this.settings.maxFrameBytes,
+    });
+  }
+
+  private onClosed(): void {
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    this.hooks.onClose(this);
+  }
+}

@@ -1,0 +1,105 @@
+import type { AgentEnvelope } from '@vigil/shared';
+import type { Rejection } from '../db/ingest-repository.js';
+import type { Store } from '../db/store.js';
+
+/** Where the outcome of a committed batch goes: one per agent connection. */
+export interface AckTarget {
+  readonly agentId: string;
+  readonly hostId: string;
+  /** Called after commit with the highest seq committed from this target and the rejections among them. */
+  committed(upToSeq: number, rejected: { seq: number; code: string }[]): void;
+  /** Called when the commit failed: nothing from this batch is stored and nothing is acked. */
+  failed(err: unknown): void;
+}
+
+type Item =
+  | { kind: 'message'; target: AckTarget; env: AgentEnvelope; json: string }
+  | { kind: 'reject'; target: AckTarget; rejection: Rejection };
+
+export interface IngestStats {
+  batches: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  failedBatches: number;
+}
+
+/**
+ * Batches messages from every connection into one SQLite transaction, then acks each
+ * connection up to the highest seq committed from it. Acks only ever follow a commit.
+ */
+export class IngestQueue {
+  private items: Item[] = [];
+  private scheduled = false;
+  readonly stats: IngestStats = { batches: 0, stored: 0, duplicates: 0, rejected: 0, failedBatches: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly onError: (err: unknown) => void,
+    private readonly maxBatch = 2000,
+  ) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  message(target: AckTarget, env: AgentEnvelope, json: string): void {
+    this.push({ kind: 'message', target, env, json });
+  }
+
+  reject(target: AckTarget, rejection: Rejection): void {
+    this.push({ kind: 'reject', target, rejection });
+  }
+
+  private push(item: Item): void {
+    this.items.push(item);
+    if (this.items.length >= this.maxBatch) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Commit everything queued so far, then ack. Safe to call at any time (also on shutdown). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.items.length === 0) return;
+    const batch = this.items;
+    this.items = [];
+    const now = Date.now();
+    const outcome = new Map<AckTarget, { upTo: number; rejected: { seq: number; code: string }[] }>();
+    let stored = 0;
+    let duplicates = 0;
+    let rejected = 0;
+    try {
+      this.store.transaction(() => {
+        for (const item of batch) {
+          let o = outcome.get(item.target);
+          if (!o) outcome.set(item.target, (o = { upTo: 0, rejected: [] }));
+          if (item.kind === 'message') {
+            if (this.store.ingest.store(item.target.agentId, item.target.hostId, item.env, item.json, now)) stored++;
+            else duplicates++;
+            o.upTo = Math.max(o.upTo, item.env.seq);
+          } else {
+            if (this.store.ingest.reject(item.rejection, now)) rejected++;
+            const seq = item.rejection.seq;
+            if (seq !== null) {
+              o.upTo = Math.max(o.upTo, seq);
+              o.rejected.push({ seq, code: item.rejection.code });
+            }
+          }
+        }
+      });
+    } catch (err) {
+      this.stats.failedBatches++;
+      this.onError(err);
+      for (const target of new Set(batch.map((i) => i.target))) target.failed(err);
+      return;
+    }
+    this.stats.batches++;
+    this.stats.stored += stored;
+    this.stats.duplicates += duplicates;
+    this.stats.rejected += rejected;
+    for (const [target, o] of outcome) target.committed(o.upTo, o.rejected);
+  }
+}

@@ -21,6 +21,8 @@ export const OsFacts = z.object({
 export type OsFacts = z.infer<typeof OsFacts>;
 
 export const HardwareFacts = z.object({
+  /** OS installation id (machine-id on Linux, MachineGuid on Windows, IOPlatformUUID on macOS). */
+  machineId: label().optional(),
   /** SMBIOS system UUID where readable (root on Linux), else absent. */
   uuid: label().optional(),
   serial: label().optional(),

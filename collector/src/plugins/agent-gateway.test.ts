@@ -1,0 +1,211 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { agentEnvelope, CLOSE_CODES, LIMITS, PROTOCOL_VERSION } from '@vigil/shared';
+import { ADMIN_TOKEN, hostFacts, startHarness, TestAgent, type Harness } from '../test-support/harness.js';
+
+let h: Harness;
+let agent: { agentId: string; hostId: string; agentToken: string };
+
+beforeEach(async () => {
+  h = await startHarness({ maxFrameBytes: 64 * 1024, gateway: { maxBadFrames: 3 } });
+  agent = await h.enrol();
+});
+afterEach(async () => h.close());
+
+const count = (sql: string, ...params: unknown[]) => (h.store.db.prepare(sql).get(...params) as { n: number }).n;
+const messages = () => count('SELECT count(*) AS n FROM messages');
+const rejections = () => h.store.db.prepare('SELECT seq, code, reason, type FROM rejected_messages ORDER BY id').all() as { seq: number | null; code: string; reason: string; type: string | null }[];
+
+async function upgradeStatus(headers: Record<string, string>): Promise<{ status: number; body: { error: { code: string } } }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(h.wsUrl, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    ws.on('open', () => reject(new Error('upgrade should have been refused')));
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('agent gateway', () => {
+  it('accepts hello, stores a snapshot, acks after commit and updates the host', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId, hostId: agent.hostId });
+    const config = a.frames.find((f) => f.type === 'config');
+    expect(config?.body).toMatchObject({ heartbeatSeconds: 30, maxFrameBytes: 64 * 1024 });
+    const env = a.send('snapshot', { host: hostFacts({ hostname: 'renamed-host' }) });
+    const ack = await a.waitForAck(env.seq);
+    expect(ack.body).toEqual({ upToSeq: env.seq });
+    expect(count('SELECT count(*) AS n FROM messages WHERE id = ?', env.id)).toBe(1);
+    const host = h.store.hosts.get(agent.hostId);
+    expect(host).toMatchObject({ hostname: 'renamed-host', status: 'online', agent: { connected: true, lastSeq: env.seq, messagesStored: 1 } });
+    a.close();
+  });
+
+  it('is idempotent on message id: a resent message is acked again but stored once', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    const env = agentEnvelope('goodbye', 1, { reason: 'sleep' });
+    a.sendRaw(JSON.stringify(env));
+    await a.waitForAck(1);
+    a.close();
+    const b = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    b.sendRaw(JSON.stringify(env));
+    await b.waitForAck(1);
+    expect(count('SELECT count(*) AS n FROM messages WHERE id = ?', env.id)).toBe(1);
+    expect(h.store.hosts.get(agent.hostId)?.agent.messagesStored).toBe(1);
+    b.close();
+  });
+
+  it('heartbeats update the agent counters and are not stored as rows', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    const counters = { produced: 5, sent: 4, acknowledged: 3, rejected: 0, dropped: 1 };
+    const env = a.send('heartbeat', { counters, droppedByType: { heartbeat: 1 }, outbox: { pending: 2, bytes: 300 }, uptimeSeconds: 12 });
+    await a.waitForAck(env.seq);
+    expect(messages()).toBe(0);
+    expect(h.store.hosts.get(agent.hostId)?.agent.counters).toEqual(counters);
+    a.close();
+  });
+
+  it('refuses the upgrade without a token, with an unknown token and with a revoked one', async () => {
+    expect(await upgradeStatus({})).toMatchObject({ status: 401, body: { error: { code: 'VIGIL_ERR_UNAUTHENTICATED' } } });
+    expect(await upgradeStatus({ authorization: 'Bearer vga_forged-token-that-does-not-exist-000' })).toMatchObject({
+      status: 401,
+      body: { error: { code: 'VIGIL_ERR_TOKEN_INVALID' } },
+    });
+    const res = await h.app.inject({ method: 'POST', url: `/api/v1/hosts/${agent.hostId}/revoke`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+    expect(await upgradeStatus({ authorization: `Bearer ${agent.agentToken}` })).toMatchObject({
+      status: 401,
+      body: { error: { code: 'VIGIL_ERR_TOKEN_REVOKED' } },
+    });
+  });
+
+  it('cuts off a connected agent when its host is revoked', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    await h.app.inject({ method: 'POST', url: `/api/v1/hosts/${agent.hostId}/revoke`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(await a.waitClosed()).toBe(CLOSE_CODES.revoked);
+    expect(a.frames.some((f) => f.type === 'error' && f.body.code === 'VIGIL_ERR_TOKEN_REVOKED')).toBe(true);
+    expect(h.store.hosts.get(agent.hostId)?.status).toBe('retired');
+  });
+
+  it('answers a frame that is not JSON with a coded error, stores nothing, and stays up', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    a.sendRaw('{"v":1, this is not json');
+    const err = await a.waitFor((f) => f.type === 'error');
+    expect(err.body.code).toBe('VIGIL_ERR_FRAME_NOT_JSON');
+    expect(messages()).toBe(0);
+    expect(rejections()).toEqual([expect.objectContaining({ seq: null, code: 'VIGIL_ERR_FRAME_NOT_JSON' })]);
+    // still serving
+    const env = a.send('goodbye', { reason: 'stop' });
+    await a.waitForAck(env.seq);
+    expect((await h.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    a.close();
+  });
+
+  it('acks a schema-invalid message as rejected and records why, without storing it', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    const bad = { ...agentEnvelope('usb.attached', 1, { device: {} as never, present: false }) };
+    a.sendRaw(JSON.stringify(bad));
+    const ack = await a.waitForAck(1);
+    expect(ack.body).toEqual({ upToSeq: 1, rejected: [{ seq: 1, code: 'VIGIL_ERR_MESSAGE_INVALID' }] });
+    expect(messages()).toBe(0);
+    const [r] = rejections();
+    expect(r).toMatchObject({ seq: 1, code: 'VIGIL_ERR_MESSAGE_INVALID', type: 'usb.attached' });
+    expect(r?.reason).toMatch(/device\.key/);
+    expect(h.store.hosts.get(agent.hostId)?.agent.messagesRejected).toBe(1);
+    // the queue is not blocked: the next message is accepted
+    const next = agentEnvelope('goodbye', 2, { reason: 'stop' });
+    a.sendRaw(JSON.stringify(next));
+    await a.waitForAck(2);
+    expect(messages()).toBe(1);
+    a.close();
+  });
+
+  it('rejects a frame over the size cap with a coded error and acks it so the queue moves on', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    const big = agentEnvelope('snapshot', 1, { host: hostFacts({ fqdn: 'x'.repeat(200) }) });
+    const padded = JSON.stringify({ ...big, pad: 'y'.repeat(70 * 1024) });
+    a.sendRaw(padded);
+    const ack = await a.waitForAck(1);
+    expect(ack.body.rejected).toEqual([{ seq: 1, code: 'VIGIL_ERR_FRAME_TOO_LARGE' }]);
+    expect(messages()).toBe(0);
+    a.close();
+  });
+
+  it('closes a stream past the hard cap without storing it', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    a.sendRaw('x'.repeat(64 * 1024 * 4 + 10));
+    expect(await a.waitClosed()).toBe(1009);
+    expect(messages()).toBe(0);
+    expect((await h.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('refuses a hello that speaks for another agent or host', async () => {
+    const other = await h.enrol(hostFacts({ hostname: 'other' }));
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: other.agentId });
+    expect(a.closeCode ?? (await a.waitClosed())).toBe(CLOSE_CODES.protocol);
+    expect(a.frames).toContainEqual(expect.objectContaining({ type: 'error', body: expect.objectContaining({ code: 'VIGIL_ERR_HOST_MISMATCH' }) }));
+    const b = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId, hostId: other.hostId });
+    expect(b.closeCode ?? (await b.waitClosed())).toBe(CLOSE_CODES.protocol);
+    expect(messages()).toBe(0);
+    expect(h.store.hosts.get(other.hostId)?.status).toBe('offline');
+  });
+
+  it('refuses an incompatible protocol version in hello with a coded error', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId, protocolVersion: PROTOCOL_VERSION + 1 });
+    expect(a.closeCode ?? (await a.waitClosed())).toBe(CLOSE_CODES.protocol);
+    expect(a.frames).toContainEqual(expect.objectContaining({ type: 'error', body: expect.objectContaining({ code: 'VIGIL_ERR_PROTOCOL_VERSION' }) }));
+  });
+
+  it('requires hello first', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken);
+    a.send('goodbye', { reason: 'stop' });
+    expect(await a.waitClosed()).toBe(CLOSE_CODES.protocol);
+    expect(a.frames[0]?.body.code).toBe('VIGIL_ERR_HELLO_REQUIRED');
+    expect(messages()).toBe(0);
+  });
+
+  it('closes a stream that keeps sending garbage', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    for (let i = 0; i < 5; i++) a.sendRaw(`garbage ${i}`);
+    expect(await a.waitClosed()).toBe(CLOSE_CODES.tooManyBadFrames);
+    expect(a.frames.some((f) => f.body.code === 'VIGIL_ERR_TOO_MANY_BAD_FRAMES')).toBe(true);
+  });
+
+  it('rejects binary frames with a coded error', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    a.sendRaw(Buffer.from([1, 2, 3]), true);
+    expect((await a.waitFor((f) => f.type === 'error')).body.code).toBe('VIGIL_ERR_FRAME_BINARY');
+    a.close();
+  });
+
+  it('lets a second connection with the same token replace the first', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    const b = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    expect(await a.waitClosed()).toBe(CLOSE_CODES.superseded);
+    const env = b.send('goodbye', { reason: 'stop' });
+    await b.waitForAck(env.seq);
+    expect(h.store.hosts.get(agent.hostId)?.status).toBe('online');
+    b.close();
+  });
+
+  it('marks the host offline when the agent disconnects, with the goodbye reason', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    const env = a.send('goodbye', { reason: 'shutdown' });
+    await a.waitForAck(env.seq);
+    a.close();
+    await a.waitClosed();
+    for (let i = 0; i < 50 && h.store.hosts.get(agent.hostId)?.status !== 'offline'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(h.store.hosts.get(agent.hostId)).toMatchObject({ status: 'offline', lastGoodbye: 'shutdown' });
+  });
+
+  it('caps untrusted text at the boundary', async () => {
+    const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId });
+    a.send('snapshot', { host: hostFacts({ hostname: 'h'.repeat(LIMITS.hostname + 1) }) });
+    const ack = await a.waitForAck(1);
+    expect(ack.body.rejected).toEqual([{ seq: 1, code: 'VIGIL_ERR_MESSAGE_INVALID' }]);
+    expect(h.store.hosts.get(agent.hostId)?.hostname).toBe('ws-0042');
+    a.close();
+  });
+});

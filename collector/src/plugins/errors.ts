@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ERRORS, issueList, VigilError, type ErrorCode } from '@vigil/shared';
 
 /** A zod failure at a route boundary, carried through Fastify's validation path. */

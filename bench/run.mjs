@@ -1,0 +1,38 @@
+// `npm run bench`: runs every benchmark, writes results/<date>.json and updates RESULTS.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchIngest } from './ingest.mjs';
+import { benchOutbox } from './outbox.mjs';
+import { ROOT } from './lib.mjs';
+
+const date = new Date().toISOString().slice(0, 10);
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+const results = { date, machine, ingest: await benchIngest(), outbox: benchOutbox() };
+const dir = path.join(ROOT, 'bench/results');
+fs.mkdirSync(dir, { recursive: true });
+fs.writeFileSync(path.join(dir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
+console.log(JSON.stringify(results, null, 2));
+
+const i = results.ingest;
+const o = results.outbox;
+const section = `## ${date} — \`npm run bench\`
+
+Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.
+The collector runs as its own process; the load generator (this process) shares the same 2 cores.
+
+| measure | value |
+|---|---|
+| ingest: ${i.agents} agents × ${i.perAgent} \`session.state\` events, ${i.window} in flight each | **${i.eventsPerSecond.toLocaleString('en')} events/s** (${i.events.toLocaleString('en')} in ${i.seconds} s, each committed to SQLite before its ack) |
+| collector CPU during ingest | ${i.collectorCpuSeconds} s of CPU in ${i.seconds} s |
+| collector RSS after ingest | ${i.collectorRssMiB} MiB |
+| agent outbox, one fsynced append at a time | ${o.singleAppendsPerSecond.toLocaleString('en')} appends/s |
+| agent outbox, groups of ${o.groupSize} (one fsync each) | ${o.groupedAppendsPerSecond.toLocaleString('en')} appends/s |
+
+Raw numbers: \`bench/results/${date}.json\`.
+`;
+const file = path.join(ROOT, 'bench/RESULTS.md');
+const header = '# Benchmark results\n\nNewest first. Each section is written by `npm run bench` (see `bench/run.mjs`).\n\n';
+let body = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(header, '') : '';
+body = body.replace(new RegExp(`## ${date} — [\\s\\S]*?(?=\\n## |$)`), '').trimStart();
+fs.writeFileSync(file, `${header}${section}\n${body}`.trimEnd() + '\n');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Host, listEnvelope } from '@vigil/shared';
-import { AGENT_BIN, api, freePort, startAgent, startCollector, startProcess, tempDir, until, type Proc } from './support/processes.js';
+import { ADMIN_TOKEN, AGENT_BIN, api, COLLECTOR_BIN, freePort, startAgent, startCollector, startProcess, tempDir, until, type Proc } from './support/processes.js';
 
 const procs: Proc[] = [];
 afterEach(async () => {
@@ -94,5 +94,43 @@ describe('an agent enrols and reports this machine', () => {
     expect((await p.exited).code).toBe(2);
     expect(p.stderr()).toContain('--collector-url (VIGIL_COLLECTOR_URL)');
     expect(p.stderr()).toContain('--reconnect-max-seconds: "soon" is not a number');
+  });
+});
+
+describe('admin commands', () => {
+  it('token create makes a working token; agent revoke cuts the agent off and retires the host', async () => {
+    const dataDir = tempDir('collector');
+    const collector = await startCollector({ dataDir, port: await freePort() });
+    procs.push(collector);
+
+    const create = startProcess(COLLECTOR_BIN, ['token', 'create', '--role', 'analyst', '--name', 'helpdesk', '--data-dir', dataDir], {});
+    expect((await create.exited).code).toBe(0);
+    const created = JSON.parse(create.stdout()) as { token: string; role: string };
+    expect(created.role).toBe('analyst');
+    const listed = await fetch(`${collector.url}/api/v1/hosts`, { headers: { authorization: `Bearer ${created.token}` } });
+    expect(listed.status).toBe(200);
+
+    const agent = startAgent({ stateDir: tempDir('agent'), url: collector.url });
+    procs.push(agent);
+    await agent.waitForLog((l) => l.msg === 'connected to the collector');
+    const { body } = await api<{ items: Host[] }>(collector.url, '/api/v1/hosts');
+    const hostId = body.items[0]?.id as string;
+
+    // An analyst may not revoke: the command says why and exits 1.
+    const denied = startProcess(COLLECTOR_BIN, ['agent', 'revoke', hostId, '--url', collector.url, '--token', created.token], {});
+    expect((await denied.exited).code).toBe(1);
+    expect(denied.stderr()).toContain('VIGIL_ERR_FORBIDDEN');
+
+    const revoke = startProcess(COLLECTOR_BIN, ['agent', 'revoke', hostId, '--url', collector.url], { VIGIL_API_TOKEN: ADMIN_TOKEN });
+    expect((await revoke.exited).code).toBe(0);
+    expect(JSON.parse(revoke.stdout())).toMatchObject({ id: hostId, status: 'retired' });
+    const refused = await agent.waitForLog((l) => l.msg === 'the collector refused the connection');
+    expect(refused.code).toBe('VIGIL_ERR_TOKEN_REVOKED');
+    expect(agent.logs.some((l) => l.msg === 'disconnected from the collector' && l.code === 4401)).toBe(true);
+    const host = await api<Host>(collector.url, `/api/v1/hosts/${hostId}`);
+    expect(host.body).toMatchObject({ status: 'retired', agent: { connected: false } });
+
+    const missing = startProcess(COLLECTOR_BIN, ['agent', 'revoke'], { VIGIL_API_TOKEN: ADMIN_TOKEN });
+    expect((await missing.exited).code).toBe(2);
   });
 });

@@ -33,6 +33,7 @@ export function createAgent(deps: AgentDeps): Agent {
   let snapshotTimer: NodeJS.Timeout | undefined;
   let enrolTimer: NodeJS.Timeout | undefined;
   let lastFacts = '';
+  let currentFacts: HostFacts | undefined;
   const startedAt = Date.now();
 
   const box = (): Outbox => {
@@ -48,6 +49,7 @@ export function createAgent(deps: AgentDeps): Agent {
 
   async function snapshot(force: boolean): Promise<void> {
     const host = await deps.collectHostFacts(version);
+    currentFacts = host;
     const text = JSON.stringify(host);
     if (!force && text === lastFacts) return;
     lastFacts = text;
@@ -117,7 +119,7 @@ export function createAgent(deps: AgentDeps): Agent {
     const attempt = async (): Promise<void> => {
       if (stopped) return;
       try {
-        const host = await deps.collectHostFacts(version);
+        const host = currentFacts ?? (await deps.collectHostFacts(version));
         const r = await enrol({ collectorUrl: config.collectorUrl as string, secret: config.enrolSecret as string, host, ca: config.ca });
         saveCredentials(config.stateDir, { ...r, collectorUrl: config.collectorUrl as string, enrolledAt: new Date().toISOString() });
         log.info({ agentId: r.agentId, hostId: r.hostId }, 'enrolled');

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AgentCounters } from '@vigil/shared';
-import { Outbox, type OutboxOptions } from './outbox.js';
+import { Outbox } from './outbox.js';
 import {
+  closeOutboxesAndTempDirs,
+  expectBalanced,
+  openOutbox,
   captureLogger,
   heartbeatBody,
   makeTempDir,
   readJournal,
-  removeTempDirs,
   segmentFiles,
   sessionStateBody,
   softwareChangedBody,
@@ -16,21 +17,7 @@ import {
 } from './test-support/outbox-fixtures.js';
 
 const NOW = 1_700_000_000_000;
-const opened: Outbox[] = [];
-function openOutbox(opts: OutboxOptions): Outbox {
-  const ob = Outbox.open(opts);
-  opened.push(ob);
-  return ob;
-}
-
-afterEach(() => {
-  for (const ob of opened.splice(0)) ob.close();
-  removeTempDirs();
-});
-
-function expectBalanced(c: AgentCounters, pending: number): void {
-  expect(c.produced).toBe(c.acknowledged + c.rejected + c.dropped + pending);
-}
+afterEach(closeOutboxesAndTempDirs);
 
 /** On-disk size of one record of each kind (single-digit seq). */
 function recordSizes(): { heartbeat: number; usb: number; session: number } {

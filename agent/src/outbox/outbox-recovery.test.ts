@@ -1,35 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AgentCounters } from '@vigil/shared';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import {
+  closeOutboxesAndTempDirs,
+  expectBalanced,
+  openOutbox,
   appendBytes,
   captureLogger,
   heartbeatBody,
   makeTempDir,
   readJournal,
   recordLine,
-  removeTempDirs,
   segmentFiles,
   usbAttachedBody,
 } from './test-support/outbox-fixtures.js';
 
-const opened: Outbox[] = [];
-function openOutbox(opts: OutboxOptions): Outbox {
-  const ob = Outbox.open(opts);
-  opened.push(ob);
-  return ob;
-}
-
-afterEach(() => {
-  for (const ob of opened.splice(0)) ob.close();
-  removeTempDirs();
-});
-
-function expectBalanced(c: AgentCounters, pending: number): void {
-  expect(c.produced).toBe(c.acknowledged + c.rejected + c.dropped + pending);
-}
+afterEach(closeOutboxesAndTempDirs);
 
 /** A closed outbox in a temp dir holding `n` USB events (seq 1..n). */
 function journalWith(n: number, opts: Partial<OutboxOptions> = {}): { dir: string; file: string; lines: string[] } {
@@ -103,7 +90,6 @@ describe('Outbox recovery: corruption before the end', () => {
     expect(ob.droppedByType()).toEqual({ corrupt: 1 });
     expectBalanced(ob.counters(), ob.stats().pending);
     ob.close();
-    opened.splice(opened.indexOf(ob), 1);
     const again = openOutbox({ dir });
     expect(again.counters()).toMatchObject({ produced: 4, dropped: 1 });
     expect(again.append('heartbeat', heartbeatBody())?.seq).toBe(5);

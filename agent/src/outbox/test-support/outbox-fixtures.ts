@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { AgentMessageBody, UsbDevice } from '@vigil/shared';
+import { expect } from 'vitest';
+import type { AgentCounters, AgentMessageBody, UsbDevice } from '@vigil/shared';
 import type { OutboxLogger } from '../outbox-logger.js';
+import { Outbox, type OutboxOptions } from '../outbox.js';
 
 /** Helpers for the outbox tests: temp dirs, message bodies, a capturing logger, a journal reader. */
 
@@ -120,4 +122,23 @@ export function appendBytes(file: string, data: string | Buffer): void {
 export function recordLine(json: string): string {
   const crc = zlib.crc32(Buffer.from(json, 'utf8')).toString(16).padStart(8, '0');
   return `${crc}\t${json}\n`;
+}
+
+const opened: Outbox[] = [];
+
+/** Open an outbox that `closeOutboxesAndTempDirs` will close after the test. */
+export function openOutbox(opts: OutboxOptions): Outbox {
+  const ob = Outbox.open(opts);
+  opened.push(ob);
+  return ob;
+}
+
+export function closeOutboxesAndTempDirs(): void {
+  for (const ob of opened.splice(0)) ob.close();
+  removeTempDirs();
+}
+
+/** The counters' invariant: every message produced is acknowledged, rejected, dropped or pending. */
+export function expectBalanced(c: AgentCounters, pending: number): void {
+  expect(c.produced).toBe(c.acknowledged + c.rejected + c.dropped + pending);
 }

@@ -209,3 +209,31 @@ describe('agent gateway', () => {
     a.close();
   });
 });
+
+describe('agent gateway flow control and timeouts', () => {
+  it('stops reading a connection with too much waiting for commit, and resumes after it', async () => {
+    const small = await startHarness({ gateway: { maxInflight: 2 } });
+    try {
+      const creds = await small.enrol();
+      const a = await TestAgent.connect(small.wsUrl, creds.agentToken, { agentId: creds.agentId });
+      for (let i = 0; i < 200; i++) a.send('goodbye', { reason: 'sleep' });
+      await a.waitForAck(200);
+      expect((small.store.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n).toBe(200);
+      a.close();
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('closes a connection that never says hello', async () => {
+    const quick = await startHarness({ gateway: { helloTimeoutMs: 200 } });
+    try {
+      const creds = await quick.enrol();
+      const a = await TestAgent.connect(quick.wsUrl, creds.agentToken);
+      expect(await a.waitClosed()).toBe(CLOSE_CODES.protocol);
+      expect(a.frames[0]?.body.code).toBe('VIGIL_ERR_HELLO_REQUIRED');
+    } finally {
+      await quick.close();
+    }
+  });
+});

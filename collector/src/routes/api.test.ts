@@ -89,6 +89,18 @@ describe('hosts API', () => {
     expectError(await h.app.inject({ url: '/api/v1/hosts?cursor=garbage', headers: auth() }), 400, 'VIGIL_ERR_VALIDATION');
   });
 
+  it('shows an agent gone quiet without a goodbye as silent, and one that said goodbye as offline', async () => {
+    const quiet = await h.enrol(hostFacts({ hostname: 'quiet' }));
+    const polite = await h.enrol(hostFacts({ hostname: 'polite' }));
+    const longAgo = Date.now() - 10 * 60_000;
+    h.store.db.prepare('UPDATE hosts SET last_seen_at = ? WHERE id IN (?, ?)').run(longAgo, quiet.hostId, polite.hostId);
+    h.store.db.prepare("UPDATE hosts SET last_goodbye = 'shutdown' WHERE id = ?").run(polite.hostId);
+    const silent = await h.app.inject({ url: '/api/v1/hosts?status=silent', headers: auth() });
+    expect(silent.json().items.map((i: { hostname: string; status: string }) => [i.hostname, i.status])).toEqual([['quiet', 'silent']]);
+    const offline = await h.app.inject({ url: '/api/v1/hosts?status=offline', headers: auth() });
+    expect(offline.json().items.map((i: { hostname: string; status: string }) => [i.hostname, i.status])).toEqual([['polite', 'offline']]);
+  });
+
   it('lets only an admin revoke', async () => {
     const { hostId } = await h.enrol();
     const { token } = h.store.credentials.createApiToken('it', 'analyst');

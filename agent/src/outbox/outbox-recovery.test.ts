@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentCounters } from '@vigil/shared';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import {
   closeOutboxesAndTempDirs,

@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchIngest } from './ingest.mjs';
 import { benchOutbox } from './outbox.mjs';
+import { benchAgentIdle } from './agent-idle.mjs';
 import { ROOT } from './lib.mjs';
 
 const date = new Date().toISOString().slice(0, 10);
 const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-const results = { date, machine, ingest: await benchIngest(), outbox: benchOutbox() };
+const results = { date, machine, ingest: await benchIngest(), outbox: benchOutbox(), agentIdle: await benchAgentIdle() };
 const dir = path.join(ROOT, 'bench/results');
 fs.mkdirSync(dir, { recursive: true });
 fs.writeFileSync(path.join(dir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
@@ -16,6 +17,7 @@ console.log(JSON.stringify(results, null, 2));
 
 const i = results.ingest;
 const o = results.outbox;
+const a = results.agentIdle;
 const section = `## ${date} — \`npm run bench\`
 
 Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.
@@ -28,6 +30,7 @@ The collector runs as its own process; the load generator (this process) shares 
 | collector RSS after ingest | ${i.collectorRssMiB} MiB |
 | agent outbox, one fsynced append at a time | ${o.singleAppendsPerSecond.toLocaleString('en')} appends/s |
 | agent outbox, groups of ${o.groupSize} (one fsync each) | ${o.groupedAppendsPerSecond.toLocaleString('en')} appends/s |
+| agent at rest, ${a.windowSeconds} s window (after warm-up), connected | RSS ${a.agent.maxRssMiB} MiB vs bare node ${a.bareNode.maxRssMiB} MiB (**+${a.extraRssMiB} MiB**; target ≤ +40); CPU ${a.agent.cpuSeconds} s vs ${a.bareNode.cpuSeconds} s (**+${a.extraCpuSeconds} s = ${a.extraCpuPercentOfOneCore} % of one core**; target ≤ 0.3 s) |
 
 Raw numbers: \`bench/results/${date}.json\`.
 `;

@@ -1,9 +1,11 @@
 import { formatOptionsHelp } from '@vigil/shared';
 import { createAgent } from './agent.js';
-import { collectSnapshot } from './collect.js';
 import { AGENT_OPTIONS, loadAgentConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { collectFacts } from './probes/collect-facts.js';
+import { systemRunner } from './probes/command-runner.js';
 import { collectHostFacts } from './probes/host-facts.js';
+import type { ProbeSources } from './probes/probe.js';
 import { VERSION } from './version.js';
 
 /** The only place that reads process.env and handles signals. */
@@ -39,22 +41,37 @@ async function main(argv: string[]): Promise<void> {
   if (!loaded.ok) fail(loaded.errors);
   const config = loaded.config;
 
+  const pretty = config.logFormat ? config.logFormat === 'pretty' : Boolean(process.stdout.isTTY);
+  // `collect` prints JSON on stdout: its log goes to stderr.
+  const log = await createLogger(config.logLevel, pretty, command === 'collect' ? 2 : 1);
+  const sources: ProbeSources = {
+    platform: process.platform,
+    sysfsRoot: config.sysfsRoot,
+    dpkgStatus: config.dpkgStatus,
+    fsRoot: '/',
+    runner: systemRunner,
+    log,
+  };
+
   if (command === 'collect') {
-    const snapshot = await collectSnapshot({ version: VERSION, collectHostFacts });
-    process.stdout.write(`${JSON.stringify(snapshot, null, 2)}\n`);
+    const facts = await collectFacts(sources, { version: VERSION, idleThresholdSeconds: 900, collectHostFacts });
+    process.stdout.write(`${JSON.stringify(facts, null, 2)}\n`);
     return;
   }
 
-  const pretty = config.logFormat ? config.logFormat === 'pretty' : Boolean(process.stdout.isTTY);
-  const log = await createLogger(config.logLevel, pretty);
-  const agent = createAgent({ config, log, version: VERSION, collectHostFacts });
+  const agent = createAgent({ config, log, version: VERSION, sources, collectHostFacts });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     log.info({ signal }, 'stopping');
     agent.stop('stop').then(
-      () => process.exit(0),
+      () => {
+        // Let the process end on its own: the native USB hotplug module aborts inside process.exit()
+        // while its thread winds down. Everything is closed; if something still holds on, go anyway.
+        process.exitCode = 0;
+        setTimeout(() => process.exit(0), 5000).unref();
+      },
       (err: unknown) => {
         log.error({ err }, 'error while stopping');
         process.exit(1);

@@ -2,7 +2,9 @@
 // (`node -e 'setInterval(()=>{},1e9)'`) measured in the same run.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import fs from 'node:fs';
 import { cpuSeconds, ENROL_SECRET, ROOT, rssBytes, startCollector, tempDir } from './lib.mjs';
+import { buildSysfs } from './probes.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,8 +20,10 @@ async function sampleWindow(pids, seconds) {
 
 export async function benchAgentIdle({ warmupSeconds = 10, windowSeconds = 60 } = {}) {
   const collector = await startCollector(tempDir('idle'));
+  // Nine real devices (from test/fixtures/linux/usb) for the 1 s USB poll to look at: this machine has no USB bus.
+  const sysfsRoot = buildSysfs();
   const agent = spawn(process.execPath, [path.join(ROOT, 'agent/bin/vigil-agent.js'), 'run', '--log-format', 'json'], {
-    env: { PATH: process.env.PATH, VIGIL_COLLECTOR_URL: collector.url, VIGIL_ENROL_SECRET: ENROL_SECRET, VIGIL_STATE_DIR: tempDir('idle-agent') },
+    env: { PATH: process.env.PATH, VIGIL_COLLECTOR_URL: collector.url, VIGIL_ENROL_SECRET: ENROL_SECRET, VIGIL_STATE_DIR: tempDir('idle-agent'), VIGIL_SYSFS_ROOT: sysfsRoot },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const bare = spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], { stdio: 'ignore' });
@@ -37,5 +41,6 @@ export async function benchAgentIdle({ warmupSeconds = 10, windowSeconds = 60 } 
   } finally {
     for (const p of [agent, bare, collector.child]) p.kill('SIGTERM');
     await Promise.all([agent, bare, collector.child].map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))));
+    fs.rmSync(sysfsRoot, { recursive: true, force: true });
   }
 }

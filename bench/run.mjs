@@ -5,11 +5,12 @@ import path from 'node:path';
 import { benchIngest } from './ingest.mjs';
 import { benchOutbox } from './outbox.mjs';
 import { benchAgentIdle } from './agent-idle.mjs';
+import { benchProbes } from './probes.mjs';
 import { ROOT } from './lib.mjs';
 
 const date = new Date().toISOString().slice(0, 10);
 const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-const results = { date, machine, ingest: await benchIngest(), outbox: benchOutbox(), agentIdle: await benchAgentIdle() };
+const results = { date, machine, ingest: await benchIngest(), outbox: benchOutbox(), agentIdle: await benchAgentIdle(), probes: await benchProbes() };
 const dir = path.join(ROOT, 'bench/results');
 fs.mkdirSync(dir, { recursive: true });
 fs.writeFileSync(path.join(dir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
@@ -30,7 +31,13 @@ The collector runs as its own process; the load generator (this process) shares 
 | collector RSS after ingest | ${i.collectorRssMiB} MiB |
 | agent outbox, one fsynced append at a time | ${o.singleAppendsPerSecond.toLocaleString('en')} appends/s |
 | agent outbox, groups of ${o.groupSize} (one fsync each) | ${o.groupedAppendsPerSecond.toLocaleString('en')} appends/s |
-| agent at rest, ${a.windowSeconds} s window (after warm-up), connected | RSS ${a.agent.maxRssMiB} MiB vs bare node ${a.bareNode.maxRssMiB} MiB (**+${a.extraRssMiB} MiB**; target ≤ +40); CPU ${a.agent.cpuSeconds} s vs ${a.bareNode.cpuSeconds} s (**+${a.extraCpuSeconds} s = ${a.extraCpuPercentOfOneCore} % of one core**; target ≤ 0.3 s) |
+| agent at rest, ${a.windowSeconds} s window after warm-up, connected, polling a sysfs tree of 9 real devices every second | RSS ${a.agent.maxRssMiB} MiB vs bare node ${a.bareNode.maxRssMiB} MiB (**+${a.extraRssMiB} MiB**; target ≤ +40); CPU ${a.agent.cpuSeconds} s vs ${a.bareNode.cpuSeconds} s (**+${a.extraCpuSeconds} s = ${a.extraCpuPercentOfOneCore} % of one core**; target ≤ 0.3 s) |
+
+Each probe's cost per run (median; real sources on this machine, USB on a sysfs tree built from the real captures in \`test/fixtures/linux/usb\`):
+
+| probe | wall ms | CPU ms | result |
+|---|---|---|---|
+${Object.entries(results.probes).map(([k, v]) => `| ${k} | ${v.medianWallMs} | ${v.medianCpuMs} | ${v.result} |`).join('\n')}
 
 Raw numbers: \`bench/results/${date}.json\`.
 `;

@@ -25,12 +25,15 @@ export async function guarded<T>(name: string, src: Pick<ProbeSources, 'log'>, r
   }
 }
 
-/** The users whose screen-lock settings matter: those with a local session, with their uid and home. */
+/**
+ * The users whose screen-lock settings matter: those with a local session, with their uid and
+ * home. When sessions can't be read, every local account is checked instead of none.
+ */
 export async function desktopUsers(src: ProbeSources, sessions: ProbeOutcome<SessionState>): Promise<DesktopUser[]> {
   if (src.platform === 'win32') return [];
-  const names = new Set(Array.isArray(sessions) ? sessions.filter((s) => !s.remote).map((s) => s.user) : []);
-  if (names.size === 0) return [];
   const known = src.platform === 'linux' ? await localUsers(src).catch(() => []) : [];
+  if (!Array.isArray(sessions)) return known;
+  const names = new Set(sessions.filter((s) => !s.remote).map((s) => s.user));
   return [...names].map((name) => known.find((u) => u.name === name) ?? { name });
 }
 

@@ -75,6 +75,7 @@ export function createAgent(deps: AgentDeps): Agent {
     read: async () => guarded('screenlock', sources, async () => readScreenlock(sources, await desktopUsers(sources, currentFacts?.sessions ?? (await readSessions(sources, idleThresholdSeconds))))),
     key: (v) => JSON.stringify(v),
     onChange: (settings) => append('screenlock.state', { settings }),
+    onError: (err) => log.warn({ err: (err as Error).message }, 'screen-lock check failed'),
   });
 
   async function snapshot(): Promise<Facts> {
@@ -93,6 +94,7 @@ export function createAgent(deps: AgentDeps): Agent {
     onChange: (h) => {
       if (JSON.stringify(h) !== lastHost) void snapshot().catch((err: unknown) => log.warn({ err }, 'snapshot failed'));
     },
+    onError: (err) => log.warn({ err: (err as Error).message }, 'host facts check failed'),
   });
 
   function heartbeat(): void {

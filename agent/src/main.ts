@@ -80,6 +80,8 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // The agent must keep watching: a stray failure is logged, not fatal.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   try {
     await agent.start();
     log.info({ version: VERSION, collector: config.collectorUrl, stateDir: config.stateDir }, 'vigil agent running');

@@ -1,7 +1,7 @@
 /**
  * Read something on an interval and report it only when it changed (compared by a canonical
- * key), so a steady machine sends nothing. Reads never overlap; a failing read is logged by the
- * caller's `read` and simply tried again next time.
+ * key), so a steady machine sends nothing. Reads never overlap; a failing read goes to `onError`
+ * and is simply tried again next time.
  */
 export class PeriodicChange<T> {
   private timer: NodeJS.Timeout | undefined;
@@ -15,6 +15,7 @@ export class PeriodicChange<T> {
       read(): Promise<T>;
       key(value: T): string;
       onChange(value: T): void;
+      onError(err: unknown): void;
     },
   ) {}
 
@@ -49,7 +50,9 @@ export class PeriodicChange<T> {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.poke().finally(() => this.schedule());
+      this.poke()
+        .catch((err: unknown) => this.opts.onError(err))
+        .finally(() => this.schedule());
     }, this.opts.intervalMs);
   }
 }

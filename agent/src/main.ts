@@ -3,7 +3,7 @@ import { createAgent } from './agent.js';
 import { AGENT_OPTIONS, loadAgentConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { collectFacts } from './probes/collect-facts.js';
-import { systemRunner } from './probes/command-runner.js';
+import { createCommandRunner, DEFAULT_PATH } from './probes/command-runner.js';
 import { collectHostFacts } from './probes/host-facts.js';
 import type { ProbeSources } from './probes/probe.js';
 import { VERSION } from './version.js';
@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
     sysfsRoot: config.sysfsRoot,
     dpkgStatus: config.dpkgStatus,
     fsRoot: '/',
-    runner: systemRunner,
+    runner: createCommandRunner(process.env.PATH || DEFAULT_PATH),
     log,
   };
 

@@ -77,6 +77,11 @@ const flagOf = (specs: Record<string, OptionSpec>, key: PropertyKey) => {
   return s ? `--${s.flag}${s.env ? ` (${s.env})` : ''}` : String(key);
 };
 
+/** Every schema problem as `--flag (VAR): message`. */
+function settingErrors(specs: Record<string, OptionSpec>, result: { success: boolean; error?: z.ZodError }): string[] {
+  return result.success || !result.error ? [] : result.error.issues.map((i) => `${flagOf(specs, i.path[0] ?? '')}: ${i.message}`);
+}
+
 function readFileSetting(file: string | undefined, name: string, errors: string[]): Buffer | undefined {
   if (!file) return undefined;
   try {
@@ -89,11 +94,8 @@ function readFileSetting(file: string | undefined, name: string, errors: string[
 
 export function loadServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ConfigResult<ServeConfig> {
   const parsed = parseOptions(SERVE_OPTIONS, argv, env);
-  const errors = [...parsed.errors];
   const result = ServeSchema.safeParse(parsed.values);
-  if (!result.success) {
-    for (const issue of result.error.issues) errors.push(`${flagOf(SERVE_OPTIONS, issue.path[0] ?? '')}: ${issue.message}`);
-  }
+  const errors = [...parsed.errors, ...settingErrors(SERVE_OPTIONS, result)];
   // Files are read even when other settings are wrong, so every problem is reported in one go.
   const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
   const cert = readFileSetting(str(parsed.values.tlsCert), '--tls-cert', errors);
@@ -126,11 +128,8 @@ export type ClientConfig = { url: string; token: string; ca?: Buffer };
 
 export function loadClientConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ConfigResult<ClientConfig> {
   const parsed = parseOptions(CLIENT_OPTIONS, argv, env);
-  const errors = [...parsed.errors];
   const result = ClientSchema.safeParse(parsed.values);
-  if (!result.success) {
-    for (const issue of result.error.issues) errors.push(`${flagOf(CLIENT_OPTIONS, issue.path[0] ?? '')}: ${issue.message}`);
-  }
+  const errors = [...parsed.errors, ...settingErrors(CLIENT_OPTIONS, result)];
   if (errors.length || !result.success) return { ok: false, errors, help: parsed.help };
   const c = result.data;
   const host = c.host.includes(':') ? `[${c.host}]` : c.host;

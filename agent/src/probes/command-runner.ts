@@ -26,30 +26,41 @@ export interface CommandRunner {
   run(file: string, args: readonly string[], opts?: RunOptions): Promise<CommandResult>;
 }
 
-/** The real runner: execFile (no shell), bounded in time and output. */
-export const systemRunner: CommandRunner = {
-  run(file, args, opts = {}) {
-    return new Promise((resolve) => {
-      execFile(
-        file,
-        [...args],
-        {
-          timeout: opts.timeoutMs ?? 15_000,
-          maxBuffer: opts.maxBytes ?? 32 * 1024 * 1024,
-          windowsHide: true,
-          encoding: 'utf8',
-          ...(opts.env ? { env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...opts.env } } : {}),
-          ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-          ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
-        },
-        (err, stdout, stderr) => {
-          if (!err) return resolve({ stdout, stderr, code: 0 });
-          const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
-          if (e.code === 'ENOENT') return resolve({ stdout: '', stderr: '', code: null, error: 'not-found' });
-          if (e.killed) return resolve({ stdout, stderr, code: null, error: 'timeout' });
-          resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : null, error: 'failed' });
-        },
-      );
-    });
-  },
-};
+/** Where commands are looked up when a probe gives its own environment (running as a user). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The real runner: execFile (no shell), bounded in time and output. `basePath` is the PATH
+ * given to commands run with their own environment (main.ts passes the agent's own PATH).
+ */
+export function createCommandRunner(basePath: string = DEFAULT_PATH): CommandRunner {
+  return {
+    run(file, args, opts = {}) {
+      return new Promise((resolve) => {
+        execFile(
+          file,
+          [...args],
+          {
+            timeout: opts.timeoutMs ?? 15_000,
+            maxBuffer: opts.maxBytes ?? 32 * 1024 * 1024,
+            windowsHide: true,
+            encoding: 'utf8',
+            ...(opts.env ? { env: { PATH: basePath, ...opts.env } } : {}),
+            ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+            ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+          },
+          (err, stdout, stderr) => {
+            if (!err) return resolve({ stdout, stderr, code: 0 });
+            const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
+            if (e.code === 'ENOENT') return resolve({ stdout: '', stderr: '', code: null, error: 'not-found' });
+            if (e.killed) return resolve({ stdout, stderr, code: null, error: 'timeout' });
+            resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : null, error: 'failed' });
+          },
+        );
+      });
+    },
+  };
+}
+
+/** A runner with the default PATH (benchmarks, tools). */
+export const systemRunner: CommandRunner = createCommandRunner();

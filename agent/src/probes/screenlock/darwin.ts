@@ -1,5 +1,5 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from './safe-read.js';
 import type { ScreenlockSetting } from '@vigil/shared';
 import type { CommandResult, RunOptions } from '../command-runner.js';
 import type { ProbeSources } from '../probe.js';
@@ -59,12 +59,6 @@ export function parseSysadminctl(r: CommandResult): { password: BoolFact; grace:
   return { password: why, grace: why };
 }
 
-const exists = (p: string) =>
-  fs.access(p).then(
-    () => true,
-    () => false,
-  );
-
 /** The first set value among the sources, in order; an unreadable source before it makes it unknown. */
 function firstSet(sources: Fact<number | null>[], unset: Fact<number>): Fact<number> {
   for (const f of sources) {
@@ -85,7 +79,7 @@ async function readUser(src: ProbeSources, u: DesktopUser): Promise<ScreenlockSe
     ...(SAFE_NAME.test(u.name) ? [`/Library/Managed Preferences/${u.name}/${DOMAIN}.plist`] : []),
     `/Library/Managed Preferences/${DOMAIN}.plist`,
   ];
-  const present = (await Promise.all(managedFiles.map(async (f) => ((await exists(path.join(src.fsRoot, f))) ? f : undefined)))).filter(
+  const present = (await Promise.all(managedFiles.map(async (f) => ((await pathExists(path.join(src.fsRoot, f))) ? f : undefined)))).filter(
     (f): f is string => f !== undefined,
   );
   const managed = async (key: string): Promise<Fact<number | null>[]> =>

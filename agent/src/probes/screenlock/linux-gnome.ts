@@ -1,5 +1,5 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from './safe-read.js';
 import type { ScreenlockSetting } from '@vigil/shared';
 import type { CommandResult } from '../command-runner.js';
 import type { ProbeSources } from '../probe.js';
@@ -54,12 +54,6 @@ const KEYS = {
   disableLock: ['org.gnome.desktop.lockdown', 'disable-lock-screen'],
 } as const;
 
-const exists = (p: string) =>
-  fs.access(p).then(
-    () => true,
-    () => false,
-  );
-
 /** The environment gsettings runs in for this user: nothing inherited but PATH (added by the runner). */
 async function userEnv(src: ProbeSources, user: GnomeUser): Promise<Record<string, string>> {
   const runtime = `/run/user/${user.uid}`;
@@ -70,9 +64,9 @@ async function userEnv(src: ProbeSources, user: GnomeUser): Promise<Record<strin
     LANG: 'C.UTF-8',
     GSETTINGS_BACKEND: 'dconf',
   };
-  if (await exists(path.join(src.fsRoot, runtime))) {
+  if (await pathExists(path.join(src.fsRoot, runtime))) {
     env.XDG_RUNTIME_DIR = runtime;
-    if (await exists(path.join(src.fsRoot, runtime, 'bus'))) env.DBUS_SESSION_BUS_ADDRESS = `unix:path=${runtime}/bus`;
+    if (await pathExists(path.join(src.fsRoot, runtime, 'bus'))) env.DBUS_SESSION_BUS_ADDRESS = `unix:path=${runtime}/bus`;
   }
   return env;
 }

@@ -1,11 +1,10 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ScreenlockSetting } from '@vigil/shared';
 import type { ProbeSources } from '../probe.js';
 import type { DesktopUser } from './desktop-user.js';
 import { readGnome } from './linux-gnome.js';
 import { hasKdeUserConfig, readKde } from './linux-kde.js';
-import { readSmallFile } from './safe-read.js';
+import { pathExists, readSmallFile } from './safe-read.js';
 import { allUnknown, parseWholeNumber, printable } from './setting-fact.js';
 
 /**
@@ -73,11 +72,7 @@ export async function localUsers(src: ProbeSources): Promise<DesktopUser[]> {
     .map((e) => ({ name: e.name, uid: e.uid, gid: e.gid, home: e.home }));
 }
 
-const exists = (src: ProbeSources, p: string) =>
-  fs.access(path.join(src.fsRoot, p)).then(
-    () => true,
-    () => false,
-  );
+const exists = (src: ProbeSources, p: string) => pathExists(path.join(src.fsRoot, p));
 
 /** Desktop named by a session (XDG_SESSION_DESKTOP), or undefined when this probe cannot read it. */
 function desktopOfSession(name: string): Desktop | undefined {

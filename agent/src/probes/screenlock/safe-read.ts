@@ -29,3 +29,10 @@ export async function readSmallFile(file: string, maxBytes: number): Promise<Sma
     await handle?.close();
   }
 }
+
+/** Whether something exists at `p` (a file, a directory, a program): anything unreadable counts as no. */
+export const pathExists = (p: string): Promise<boolean> =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );

@@ -1,7 +1,8 @@
 import type { ScreenlockSetting } from '@vigil/shared';
 import type { ProbeSources } from '../probe.js';
 import type { DesktopUser } from './desktop-user.js';
-import { regAnswer, regNumber, parseRegQuery, type RegAnswer, type RegValue } from './reg-query.js';
+import { parseRegQuery, regNumber, type RegValue } from '../windows/reg-query.js';
+import { regAnswer, type RegAnswer } from './reg-query.js';
 import { known, MAX_SECONDS, printable, unknownFact, userLabel, type BoolFact, type SecondsFact } from './setting-fact.js';
 
 /**
@@ -51,8 +52,8 @@ async function machineSeconds(src: ProbeSources, key: string, value: string, uns
 /** SID → user name from the ProfileList (`/s /v ProfileImagePath`). */
 export function profileNames(stdout: string): Map<string, string> {
   const names = new Map<string, string>();
-  for (const [key, values] of parseRegQuery(stdout)) {
-    const sid = key.split('\\').pop() ?? '';
+  for (const { path, values } of parseRegQuery(stdout)) {
+    const sid = path.split('\\').pop() ?? '';
     const image = values.get('profileimagepath')?.data;
     if (!USER_SID.test(sid) || !image) continue;
     const name = image.split('\\').filter(Boolean).pop();

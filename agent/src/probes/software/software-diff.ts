@@ -1,5 +1,6 @@
 import type { SoftwareItem } from '@vigil/shared';
-import { cleanText, MAX_VERSION } from './software-item.js';
+import { cleanText } from '../untrusted-text.js';
+import { MAX_VERSION } from './software-item.js';
 
 /**
  * Identity, ordering and change detection for software inventories.

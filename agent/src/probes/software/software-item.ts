@@ -1,32 +1,20 @@
 import { LIMITS, type SoftwareItem } from '@vigil/shared';
+import { cleanText } from '../untrusted-text.js';
 
 /**
  * Building a `SoftwareItem` from untrusted strings (package names, vendors, versions written by
  * whoever built the package): control characters and bidirectional overrides are removed,
  * whitespace is trimmed and every field is cut to the length the shared schema allows, so what a
- * probe returns always passes `SoftwareItem.parse`.
+ * probe returns always passes `SoftwareItem.parse`. The cleaning itself is the shared
+ * `../untrusted-text.ts`; this module holds the field limits and the item rules.
  */
 
-/** C0/C1 controls, DEL, and the bidi embedding/override/isolate characters used to spoof text. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+export { cleanText } from '../untrusted-text.js';
 
 export const MAX_NAME = 512;
 export const MAX_VERSION = 256;
 export const MAX_PUBLISHER = 512;
 export const MAX_ARCH = LIMITS.label;
-
-/** Strip unsafe characters, trim, and cut to `max` UTF-16 units without splitting a surrogate pair. */
-export function cleanText(value: string | undefined | null, max: number): string {
-  if (value === undefined || value === null) return '';
-  let s = value.replace(UNSAFE, '').trim();
-  if (s.length > max) {
-    s = s.slice(0, max);
-    const last = s.charCodeAt(s.length - 1);
-    if (last >= 0xd800 && last <= 0xdbff) s = s.slice(0, -1);
-  }
-  return s;
-}
 
 export interface RawSoftware {
   name: string | undefined;

@@ -1,6 +1,7 @@
 import type { SoftwareItem } from '@vigil/shared';
 import type { CommandRunner } from '../command-runner.js';
 import type { ProbeSources } from '../probe.js';
+import { parseRegQuery as parseRegKeys } from '../windows/reg-query.js';
 import { pushItem } from './software-item.js';
 import { commandProblem, type SourceResult } from './source-result.js';
 
@@ -19,33 +20,18 @@ import { commandProblem, type SourceResult } from './source-result.js';
 export const UNINSTALL = 'SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall';
 export const WOW_UNINSTALL = 'SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall';
 
-export interface RegValue {
-  type: string;
-  data: string;
-}
-
+/** A key as the rules below read it: its path and its values' data by lower-cased name. */
 export interface RegKey {
   path: string;
-  values: Map<string, RegValue>;
+  values: ReadonlyMap<string, { type: string; data: string }>;
 }
 
-/** reg.exe prints each key's full path, then its values indented by four spaces: `name    TYPE    data`. */
-const VALUE_LINE = /^ {4}(.+?) {4}(REG_[A-Z0-9_]+)(?: {4}(.*))?$/;
-
+/**
+ * The shared `reg query` parse (`windows/reg-query.ts`) with each value as `{ type, data }`, the
+ * shape this module has always exported.
+ */
 export function parseRegQuery(text: string): RegKey[] {
-  const keys: RegKey[] = [];
-  let current: RegKey | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (line.startsWith('HKEY_')) {
-      current = { path: line.trim(), values: new Map() };
-      keys.push(current);
-      continue;
-    }
-    const m = VALUE_LINE.exec(line);
-    if (m && current) current.values.set(m[1]!.toLowerCase(), { type: m[2]!, data: m[3] ?? '' });
-  }
-  return keys;
+  return parseRegKeys(text).map((k) => ({ path: k.path, values: new Map([...k.values].map(([name, v]) => [name, { type: v.type, data: v.data }])) }));
 }
 
 const UPDATE_RELEASE_TYPES = new Set(['update', 'hotfix', 'security update', 'service pack']);
@@ -87,7 +73,7 @@ export interface UninstallProgram {
 }
 
 export function uninstallPrograms(output: string): UninstallProgram[] {
-  return parseRegQuery(output)
+  return parseRegKeys(output)
     .filter((k) => hiddenReason(k) === undefined)
     .map((k) => ({
       key: k.path,
@@ -118,8 +104,8 @@ export function registryItems(output: string, arch?: string): SoftwareItem[] {
 /** Loaded user hives from `reg query HKU`: real SIDs only (not `.DEFAULT`, not `_Classes`). */
 export function loadedUserSids(output: string): string[] {
   const sids: string[] = [];
-  for (const line of output.split('\n')) {
-    const m = /^HKEY_USERS\\(S-1-[\d-]+)\s*$/.exec(line.replace(/\r$/, ''));
+  for (const { path } of parseRegKeys(output)) {
+    const m = /^HKEY_USERS\\(S-1-[\d-]+)$/.exec(path);
     if (m) sids.push(m[1]!);
   }
   return sids;

@@ -1,3 +1,5 @@
+import { cleanText as cleanUntrusted } from '../untrusted-text.js';
+
 /**
  * Text a USB device controls (its manufacturer, product and serial strings) or that the OS
  * derived from it. It is never interpreted here: control characters are removed, whitespace
@@ -5,20 +7,19 @@
  * where it is displayed, not here.
  */
 
-/** C0/C1 controls and the bidirectional overrides that can disguise how a string reads. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** Bidi marks (ALM, LRM, RLM): stripped from device strings on top of what every probe strips. */
+const MARKS = /[\u061c\u200e\u200f]/g;
 /** A surrogate half without its partner (invalid UTF-16 from a broken descriptor). */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** Cleans one untrusted string; anything that is not a string becomes `''`. */
+/**
+ * Cleans one untrusted device string with the shared `cleanText`, after replacing lone surrogates
+ * with U+FFFD and removing bidi marks; no whitespace is left at a cut. Anything that is not a
+ * string becomes `''`.
+ */
 export function cleanText(raw: unknown, max = 256): string {
   if (typeof raw !== 'string') return '';
-  const s = raw.replace(LONE_SURROGATE, '\ufffd').replace(CONTROL, '').trim();
-  if (s.length <= max) return s;
-  const cut = s.slice(0, max);
-  // Never leave half of a surrogate pair at the end.
-  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1).trimEnd() : cut.trimEnd();
+  return cleanUntrusted(raw.replace(LONE_SURROGATE, '\ufffd').replace(MARKS, ''), max).trimEnd();
 }
 
 /**

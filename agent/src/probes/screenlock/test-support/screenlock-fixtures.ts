@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { expect } from 'vitest';
 import { ScreenlockSetting } from '@vigil/shared';
-import type { CommandResult, CommandRunner, RunOptions } from '../../command-runner.js';
+import type { CommandResult, CommandRunner } from '../../command-runner.js';
 import type { ProbeSources } from '../../probe.js';
+import { recordingRunner, type Call } from '../../test-support/fake-runner.js';
 
 /**
  * Helpers for the screen-lock tests: real captured output from test/fixtures, a runner that
@@ -25,31 +26,21 @@ export const exit = (code: number, stderr: string, stdout = ''): CommandResult =
 export const notFound = (): CommandResult => ({ stdout: '', stderr: '', code: null, error: 'not-found' });
 export const timedOut = (): CommandResult => ({ stdout: '', stderr: '', code: null, error: 'timeout' });
 
-export interface Call {
-  file: string;
-  args: readonly string[];
-  opts: RunOptions | undefined;
-}
+export type { Call } from '../../test-support/fake-runner.js';
 
 /**
  * A runner answering from `answer(commandLine)`, where the command line is the file and its
  * arguments joined by single spaces. An unanswered command is recorded and fails the test.
  */
 export function fakeRunner(answer: (line: string, call: Call) => CommandResult | undefined): CommandRunner & { calls: Call[]; unexpected: string[] } {
-  const calls: Call[] = [];
   const unexpected: string[] = [];
-  return {
-    calls,
-    unexpected,
-    run(file, args, opts) {
-      const call = { file, args, opts };
-      calls.push(call);
-      const line = [file, ...args].join(' ');
-      const r = answer(line, call);
-      if (!r) unexpected.push(line);
-      return Promise.resolve(r ?? { stdout: '', stderr: 'unexpected command in test', code: 2, error: 'failed' });
-    },
-  };
+  const runner = recordingRunner((call) => {
+    const line = [call.file, ...call.args].join(' ');
+    const r = answer(line, call);
+    if (!r) unexpected.push(line);
+    return r ?? { stdout: '', stderr: 'unexpected command in test', code: 2, error: 'failed' };
+  });
+  return Object.assign(runner, { unexpected });
 }
 
 const roots: string[] = [];

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandResult, CommandRunner } from '../../command-runner.js';
 import type { ProbeSources } from '../../probe.js';
+import { silentLog } from '../../test-support/fake-runner.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../../test/fixtures/', import.meta.url));
 
@@ -27,6 +28,5 @@ export function scriptedRunner(answer: (file: string, args: readonly string[]) =
 
 /** Sources for a platform whose commands `runner` answers; the log is silent. */
 export function sourcesFor(platform: NodeJS.Platform, runner: CommandRunner): ProbeSources {
-  const quiet = () => undefined;
-  return { platform, sysfsRoot: '/nonexistent', dpkgStatus: '/nonexistent', fsRoot: '/nonexistent', runner, log: { debug: quiet, info: quiet, warn: quiet } };
+  return { platform, sysfsRoot: '/nonexistent', dpkgStatus: '/nonexistent', fsRoot: '/nonexistent', runner, log: silentLog };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandResult, CommandRunner, RunOptions } from '../../command-runner.js';
 import type { ProbeSources } from '../../probe.js';
+import { recordingRunner, type Call } from '../../test-support/fake-runner.js';
 
 /** Fixture folders of real captured output, per OS. */
 export const fixtureDir = (os: 'linux' | 'win32' | 'darwin') =>
@@ -10,11 +11,7 @@ export const fixtureDir = (os: 'linux' | 'win32' | 'darwin') =>
 
 export const readFixture = (os: 'linux' | 'win32' | 'darwin', name: string) => readFileSync(path.join(fixtureDir(os), name), 'utf8');
 
-export interface Call {
-  file: string;
-  args: readonly string[];
-  opts: RunOptions | undefined;
-}
+export type { Call } from '../../test-support/fake-runner.js';
 
 export type Answer = Partial<CommandResult> | ((args: readonly string[], opts: RunOptions | undefined) => Partial<CommandResult>);
 
@@ -23,15 +20,12 @@ export type Answer = Partial<CommandResult> | ((args: readonly string[], opts: R
  * every call, and treats any program it was not told about as not installed.
  */
 export function fakeRunner(answers: Record<string, Answer>, calls: Call[] = []): CommandRunner {
-  return {
-    run(file, args, opts) {
-      calls.push({ file, args, opts });
-      const answer = answers[path.basename(file)];
-      if (answer === undefined) return Promise.resolve({ stdout: '', stderr: '', code: null, error: 'not-found' });
-      const partial = typeof answer === 'function' ? answer(args, opts) : answer;
-      return Promise.resolve({ stdout: '', stderr: '', code: 0, ...partial });
-    },
-  };
+  return recordingRunner(({ file, args, opts }) => {
+    const answer = answers[path.basename(file)];
+    if (answer === undefined) return { stdout: '', stderr: '', code: null, error: 'not-found' };
+    const partial = typeof answer === 'function' ? answer(args, opts) : answer;
+    return { stdout: '', stderr: '', code: 0, ...partial };
+  }, calls);
 }
 
 /** A logger that keeps warnings so tests can assert on them. */

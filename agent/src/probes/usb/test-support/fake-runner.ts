@@ -1,21 +1,12 @@
-import type { CommandResult, CommandRunner, RunOptions } from '../../command-runner.js';
+import type { CommandResult, CommandRunner } from '../../command-runner.js';
+import { recordingRunner, type Call } from '../../test-support/fake-runner.js';
 
-export interface RecordedCall {
-  file: string;
-  args: readonly string[];
-  opts: RunOptions | undefined;
-}
+export { silentLog } from '../../test-support/fake-runner.js';
 
-/** A runner that answers with captured output and records what the probe asked to run. */
+/** One recorded call (the shared `Call`). */
+export type RecordedCall = Call;
+
+/** A runner that answers every call with the same captured output and records what the probe asked to run. */
 export function fakeRunner(result: Partial<CommandResult>): CommandRunner & { calls: RecordedCall[] } {
-  const calls: RecordedCall[] = [];
-  return {
-    calls,
-    run(file, args, opts) {
-      calls.push({ file, args, opts });
-      return Promise.resolve({ stdout: '', stderr: '', code: 0, ...result });
-    },
-  };
+  return recordingRunner(() => ({ stdout: '', stderr: '', code: 0, ...result }));
 }
-
-export const silentLog = { debug() {}, info() {}, warn() {} };

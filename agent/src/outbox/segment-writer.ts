@@ -12,6 +12,7 @@ import { segmentName } from './segment-file.js';
 
 interface OpenSegment {
   firstSeq: number;
+  /** -1 until the batch that starts the segment commits: the file is created only then. */
   fd: number;
   /** Committed length of the file. */
   size: number;
@@ -81,6 +82,12 @@ export class SegmentWriter {
     if (parts.length === 0) return [];
     try {
       for (const part of parts) {
+        // A new segment's file appears only after the records before it are written, so a crash
+        // mid-batch can never leave a later segment whose name skips seqs that were not written.
+        if (part.segment.fd === -1) {
+          part.segment.fd = fs.openSync(this.file(part.segment.firstSeq), 'a', 0o600);
+          if (this.durable) fsyncDir(this.dir);
+        }
         const data = part.chunks.length === 1 ? (part.chunks[0] as Buffer) : Buffer.concat(part.chunks, part.bytes);
         writeFully(part.segment.fd, data);
         if (this.durable) fs.fsyncSync(part.segment.fd);
@@ -109,9 +116,13 @@ export class SegmentWriter {
   }
 
   private roll(seq: number): BatchPart {
-    const fd = fs.openSync(this.file(seq), 'a', 0o600);
-    if (this.durable) fsyncDir(this.dir);
-    const segment: OpenSegment = { firstSeq: seq, fd, size: fs.fstatSync(fd).size };
+    let size = 0;
+    try {
+      size = fs.statSync(this.file(seq)).size;
+    } catch {
+      // not there yet: created at commit
+    }
+    const segment: OpenSegment = { firstSeq: seq, fd: -1, size };
     const part: BatchPart = { segment, chunks: [], bytes: 0, created: true };
     this.batch.push(part);
     this.active = segment;
@@ -123,7 +134,7 @@ export class SegmentWriter {
     for (const part of parts) {
       try {
         if (part.created) {
-          fs.closeSync(part.segment.fd);
+          if (part.segment.fd !== -1) fs.closeSync(part.segment.fd);
           fs.rmSync(this.file(part.segment.firstSeq), { force: true });
         } else {
           fs.ftruncateSync(part.segment.fd, part.segment.size);

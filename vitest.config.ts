@@ -2,9 +2,15 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const shared = fileURLToPath(new URL('./shared/src/index.ts', import.meta.url));
+const sharedPolicy = fileURLToPath(new URL('./shared/src/policy/index.ts', import.meta.url));
 
 export default defineConfig({
-  resolve: { alias: { '@vigil/shared': shared } },
+  resolve: {
+    alias: [
+      { find: /^@vigil\/shared$/, replacement: shared },
+      { find: /^@vigil\/shared\/policy$/, replacement: sharedPolicy },
+    ],
+  },
   test: {
     projects: [
       { extends: true, test: { name: 'shared', include: ['shared/src/**/*.test.ts'] } },

@@ -1,0 +1,2 @@
+export * from './policy-document.js';
+export * from './software-catalogue.js';

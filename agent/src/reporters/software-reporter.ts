@@ -51,6 +51,8 @@ export class SoftwareReporter {
       }
       // A source that failed this time (an rpm timeout) must not look like everything it had was removed.
       const next = this.current ? carryForwardUnread(this.current, outcome, failedSources) : outcome;
+      // Stopped while reading: the outbox may be closed; the next start's snapshot carries it.
+      if (this.stopped) return;
       if (this.current) {
         const diff = diffSoftware(this.current, next, { unreadSources: failedSources });
         if (diff.installed.length || diff.removed.length || diff.upgraded.length) this.opts.onDiff(diff);

@@ -28,7 +28,13 @@ export function loadCredentials(dir: string): Credentials | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const parsed = Credentials.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = Credentials.safeParse(json);
   if (!parsed.success) throw new Error(`${path.join(dir, FILE)} is damaged; remove it to enrol again`);
   return parsed.data;
 }

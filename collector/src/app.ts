@@ -5,6 +5,14 @@ import { agentGatewayPlugin } from './plugins/agent-gateway.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { storePlugin } from './plugins/store.js';
+import { notificationsPlugin, type NotificationsOptions } from './plugins/notifications.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { policyEnginePlugin } from './plugins/policy-engine.js';
+import { auditHeadPlugin, type AuditHeadOptions } from './plugins/audit-head.js';
+import { alertRoutes } from './routes/alerts.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { policyRoutes } from './routes/policy.js';
+import { auditLogRoutes } from './routes/audit-log.js';
 import { enrolRoutes } from './routes/enrol.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -20,8 +28,14 @@ export interface AppOptions {
   maxFrameBytes?: number;
   retentionDays?: number;
   tls?: { cert: Buffer; key: Buffer };
+  /** When the audit chain head is published (tests use short intervals). */
+  auditHead?: AuditHeadOptions;
+  /** How often the time-driven rules (unattended terminals, silent agents, expiries) run, ms. */
+  evaluationTickMs?: number;
   /** Overrides for the agent gateway's limits (tests use small ones). */
   gateway?: { maxBadFrames?: number; helloTimeoutMs?: number; maxInflight?: number };
+  /** Outgoing notifications: retries, timeouts, or `dispatch: false` to only queue. */
+  notifications?: NotificationsOptions;
 }
 
 /** Build the collector without starting it: tests use inject() and close(); main.ts listens. */
@@ -42,15 +56,26 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(storePlugin, { store: opts.store });
   await app.register(authPlugin);
+  await app.register(notificationsPlugin, opts.notifications ?? {});
+  await app.register(policyEnginePlugin, {
+    heartbeatSeconds: opts.heartbeatSeconds ?? 30,
+    ...(opts.evaluationTickMs === undefined ? {} : { tickMs: opts.evaluationTickMs }),
+  });
   await app.register(agentGatewayPlugin, {
     heartbeatSeconds: opts.heartbeatSeconds ?? 30,
     idleThresholdSeconds: opts.idleThresholdSeconds ?? 900,
     maxFrameBytes: opts.maxFrameBytes ?? 2 * 1024 * 1024,
     ...opts.gateway,
   });
+  await app.register(auditHeadPlugin, opts.auditHead ?? {});
   await app.register(retentionPlugin, { retentionDays: opts.retentionDays ?? 180 });
   await app.register(healthRoutes);
   await app.register(enrolRoutes);
   await app.register(hostRoutes);
+  await app.register(alertRoutes);
+  await app.register(approvalRoutes);
+  await app.register(policyRoutes);
+  await app.register(auditLogRoutes);
+  await app.register(notificationRoutes);
   return app;
 }

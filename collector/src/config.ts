@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { LIMITS, parseOptions, type OptionSpec } from '@vigil/shared';
+import { parsePolicy } from './policy/parse-policy.js';
 
 /**
  * The only place the collector reads its environment and flags. Every setting has a flag and a
@@ -21,7 +22,8 @@ export const SERVE_OPTIONS = {
   policyFile: { flag: 'policy-file', env: 'VIGIL_POLICY_FILE', type: 'string', description: 'policy document loaded at start; a new policy version if it differs' },
   retentionDays: { flag: 'retention-days', env: 'VIGIL_RETENTION_DAYS', type: 'number', description: 'days events and samples are kept', defaultText: '180' },
   heartbeatSeconds: { flag: 'heartbeat-seconds', env: 'VIGIL_HEARTBEAT_SECONDS', type: 'number', description: 'heartbeat interval sent to agents', defaultText: '30' },
-  idleThresholdSeconds: { flag: 'idle-threshold-seconds', env: 'VIGIL_IDLE_THRESHOLD_SECONDS', type: 'number', description: 'idle time after which agents report a session as idle', defaultText: '900' },
+  idleThresholdSeconds: { flag: 'idle-threshold-seconds', env: 'VIGIL_IDLE_THRESHOLD_SECONDS', type: 'number', description: "idle time after which agents report a session as idle (lowered per host to its policy's unattended threshold)", defaultText: '900' },
+  evaluationSeconds: { flag: 'evaluation-seconds', env: 'VIGIL_EVALUATION_SECONDS', type: 'number', description: 'how often time-driven rules run (unattended terminals, silent agents, expiries)', defaultText: '10' },
   maxFrameBytes: { flag: 'max-frame-bytes', env: 'VIGIL_MAX_FRAME_BYTES', type: 'number', description: 'largest agent frame accepted', defaultText: String(LIMITS.frameBytes) },
   tlsCert: { flag: 'tls-cert', env: 'VIGIL_TLS_CERT', type: 'string', description: 'PEM certificate: serve HTTPS/WSS (with --tls-key)' },
   tlsKey: { flag: 'tls-key', env: 'VIGIL_TLS_KEY', type: 'string', description: 'PEM private key for --tls-cert' },
@@ -45,6 +47,7 @@ const ServeSchema = z
     retentionDays: z.number().int().min(1).max(36_500).default(180),
     heartbeatSeconds: z.number().min(0.05).max(86_400).default(30),
     idleThresholdSeconds: z.number().int().min(1).max(86_400).default(900),
+    evaluationSeconds: z.number().min(0.05).max(3600).default(10),
     maxFrameBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(LIMITS.frameBytes),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
@@ -101,6 +104,13 @@ export function loadServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
   const cert = readFileSetting(str(parsed.values.tlsCert), '--tls-cert', errors);
   const key = readFileSetting(str(parsed.values.tlsKey), '--tls-key', errors);
   const policy = readFileSetting(str(parsed.values.policyFile), '--policy-file', errors);
+  if (policy) {
+    // A bad policy file stops the start with every problem listed; nothing half-valid goes in force.
+    const checked = parsePolicy(policy.toString('utf8'));
+    if (!checked.ok) {
+      for (const p of checked.problems) errors.push(`--policy-file (VIGIL_POLICY_FILE): ${p.line ? `line ${p.line}: ` : ''}${p.path}: ${p.message}`);
+    }
+  }
   if (errors.length || !result.success) return { ok: false, errors, help: parsed.help };
   const config: ServeConfig = { ...result.data, dataDir: path.resolve(result.data.dataDir) };
   if (cert && key) config.tls = { cert, key };
@@ -148,4 +158,11 @@ export const DATA_OPTIONS = {
   dataDir: SERVE_OPTIONS.dataDir,
   role: { flag: 'role', type: 'string', description: 'role: admin, analyst or auditor' },
   name: { flag: 'name', type: 'string', description: 'a name to recognise the token by' },
+} as const satisfies Record<string, OptionSpec>;
+
+/** `audit-log verify`: reads the data directory's database directly, read-only. */
+export const AUDIT_VERIFY_OPTIONS = {
+  dataDir: SERVE_OPTIONS.dataDir,
+  expectHead: { flag: 'expect-head', type: 'string', description: 'a published chain head <seq>:<sha256 hex>: fail if the log no longer contains it' },
+  json: { flag: 'json', type: 'boolean', description: 'print the result as JSON' },
 } as const satisfies Record<string, OptionSpec>;

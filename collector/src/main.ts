@@ -1,8 +1,9 @@
 import { formatOptionsHelp, parseOptions } from '@vigil/shared';
 import { buildApp } from './app.js';
 import { apiRequest } from './cli/api-client.js';
+import { AUDIT_VERIFY_HELP, auditLogVerify } from './cli/audit-log-verify.js';
 import { tokenCreate } from './cli/token-create.js';
-import { CLIENT_OPTIONS, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS } from './config.js';
+import { AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS } from './config.js';
 import { openStore } from './db/store.js';
 import { bootstrap, type BootstrapResult } from './services/bootstrap.js';
 import { VERSION } from './version.js';
@@ -17,6 +18,8 @@ Usage:
                   [--name <name>] [--data-dir <dir>]
   vigil-collector agent revoke <hostId>           revoke a host's agent tokens and retire it
                   [--url <url>] [--token <admin token>]
+  vigil-collector audit-log verify                check the audit log's hash chain (offline, read-only)
+                  [--data-dir <dir>] [--expect-head <seq>:<hash>] [--json]
   vigil-collector --help | <command> --help
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`;
@@ -68,6 +71,7 @@ async function serve(argv: string[]): Promise<void> {
     ...(logStream ? { logStream } : {}),
     heartbeatSeconds: config.heartbeatSeconds,
     idleThresholdSeconds: config.idleThresholdSeconds,
+    evaluationTickMs: config.evaluationSeconds * 1000,
     maxFrameBytes: config.maxFrameBytes,
     retentionDays: config.retentionDays,
     ...(config.tls ? { tls: config.tls } : {}),
@@ -123,6 +127,25 @@ async function main(argv: string[]): Promise<void> {
     const r = tokenCreate({ dataDir: String(p.values.dataDir ?? './data'), role: p.values.role, name: p.values.name });
     if (!r.ok) fail(r.errors);
     process.stdout.write(r.text);
+    return;
+  }
+
+  if (command === 'audit-log' && sub === 'verify') {
+    const p = parseOptions(AUDIT_VERIFY_OPTIONS, rest, process.env);
+    if (p.help) return void process.stdout.write(`Usage: vigil-collector audit-log verify [options]\n\n${AUDIT_VERIFY_HELP}\n\n${formatOptionsHelp(AUDIT_VERIFY_OPTIONS)}\n`);
+    if (p.positionals.length) p.errors.push(`audit-log verify: unexpected argument ${p.positionals[0]}`);
+    if (p.errors.length) fail(p.errors);
+    const onProgress = process.stderr.isTTY && p.values.json !== true ? (n: number) => void process.stderr.write(`\rverified ${n} entries…`) : undefined;
+    const r = auditLogVerify({
+      dataDir: String(p.values.dataDir ?? './data'),
+      expectHead: p.values.expectHead,
+      json: p.values.json === true,
+      ...(onProgress ? { onProgress } : {}),
+    });
+    if (onProgress) process.stderr.write('\r\x1b[K');
+    if (!r.ok) fail(r.errors);
+    process.stdout.write(r.text);
+    process.exitCode = r.exitCode;
     return;
   }
 

@@ -40,6 +40,10 @@ export const ERRORS = {
   VIGIL_ERR_HOST_MISMATCH: { message: 'The message speaks for another host or agent', status: 400 },
   VIGIL_ERR_TOO_MANY_BAD_FRAMES: { message: 'Too many invalid frames', status: 400 },
   VIGIL_ERR_SUPERSEDED: { message: 'A newer connection for this agent replaced this one', status: 409 },
+  // --- policy and alerts
+  VIGIL_ERR_POLICY_INVALID: { message: 'The policy document is not valid; the current policy stays in force', status: 422 },
+  VIGIL_ERR_ALERT_STATE: { message: 'The alert is not in a state that allows this', status: 409 },
+  VIGIL_ERR_CONFLICT: { message: 'The request conflicts with the current state', status: 409 },
   // --- configuration and command line
   VIGIL_ERR_CONFIG: { message: 'Invalid configuration', status: 400 },
   VIGIL_ERR_COLLECTOR_UNREACHABLE: { message: 'The collector could not be reached', status: 503 },

@@ -1,4 +1,5 @@
 import { Role } from '@vigil/shared';
+import { CLI_ACTOR } from '../audit/actions.js';
 import { openStore } from '../db/store.js';
 
 /**
@@ -14,7 +15,11 @@ export function tokenCreate(opts: { dataDir: string; role: unknown; name: unknow
   if (errors.length || !role.success) return { ok: false, errors };
   const store = openStore({ dataDir: opts.dataDir, silentAfterMs: 0 });
   try {
-    const { id, token } = store.credentials.createApiToken(name, role.data);
+    const { id, token } = store.transaction(() => {
+      const created = store.credentials.createApiToken(name, role.data);
+      store.audit.append({ actor: CLI_ACTOR, action: 'token.created', subject: `api-token:${created.id}`, details: { name, role: role.data } });
+      return created;
+    });
     return { ok: true, text: `${JSON.stringify({ id, name, role: role.data, token })}\n` };
   } finally {
     store.close();

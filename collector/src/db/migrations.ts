@@ -121,4 +121,159 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'policy engine: current host state, alerts and their history, approvals, exceptions, notifications, audit log',
+    sql: `
+      -- What each host reports now: one JSON column per probe, holding exactly what the shared
+      -- probeResult schema allows (an array, or {"status":"unknown","reason":…}); NULL: never reported.
+      -- usb holds the devices present now (snapshot, then attach/detach applied by bus path).
+      CREATE TABLE host_state (
+        host_id TEXT PRIMARY KEY REFERENCES hosts(id),
+        usb TEXT,
+        software TEXT,
+        screenlock TEXT,
+        sessions TEXT,
+        usb_at INTEGER,
+        software_at INTEGER,
+        screenlock_at INTEGER,
+        sessions_at INTEGER
+      ) STRICT;
+
+      -- Licensed catalogue titles each host has installed (one seat per host per title), kept up to
+      -- date with each host's software evaluation so over-deployment counts are one GROUP BY.
+      CREATE TABLE host_licensed_titles (
+        host_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        PRIMARY KEY (host_id, title)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX licensed_by_title ON host_licensed_titles (title, host_id);
+
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        rule TEXT NOT NULL,
+        host_id TEXT,
+        subject TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+        status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved', 'auto_resolved')),
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        details TEXT NOT NULL DEFAULT '{}',
+        monitor_only INTEGER NOT NULL DEFAULT 0,
+        acknowledged_by TEXT,
+        acknowledged_at INTEGER,
+        resolution TEXT,
+        resolved_by TEXT,
+        resolved_at INTEGER,
+        note TEXT,
+        updated_at INTEGER NOT NULL,
+        -- seq of the alert_events row of its latest change
+        cursor INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      -- The invariant: at most one open (or acknowledged) alert per (host, rule, subject).
+      CREATE UNIQUE INDEX alerts_one_open ON alerts (coalesce(host_id, ''), rule, subject) WHERE status IN ('open', 'acknowledged');
+      CREATE INDEX alerts_by_host ON alerts (host_id, status);
+      CREATE INDEX alerts_by_status ON alerts (status, id);
+
+      -- Every change of every alert, in order: its history, the live feed's cursor, and what
+      -- notifications are made from. 'alert' is the alert as it stood after the change (JSON).
+      CREATE TABLE alert_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        alert_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        note TEXT,
+        alert TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX alert_events_by_alert ON alert_events (alert_id, seq);
+      CREATE INDEX alert_events_by_at ON alert_events (at);
+
+      -- USB approvals, kept apart from the policy document (DESIGN.md). Either device_key or
+      -- vendor_id + product_id. scope: {"all":true} | {"hostId":…} | {"groups":[…]}.
+      CREATE TABLE usb_approvals (
+        id TEXT PRIMARY KEY,
+        device_key TEXT,
+        vendor_id TEXT,
+        product_id TEXT,
+        scope TEXT NOT NULL,
+        expires_at INTEGER,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        alert_id TEXT,
+        revoked_at INTEGER,
+        revoked_by TEXT,
+        CHECK ((device_key IS NOT NULL) != (vendor_id IS NOT NULL AND product_id IS NOT NULL))
+      ) STRICT;
+
+      -- Accepted breaches: a rule (and optionally one subject) on some hosts, until expires_at.
+      CREATE TABLE policy_exceptions (
+        id TEXT PRIMARY KEY,
+        rule TEXT NOT NULL,
+        subject TEXT,
+        scope TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        alert_id TEXT,
+        revoked_at INTEGER,
+        revoked_by TEXT
+      ) STRICT;
+
+      -- Where alert changes and the audit chain head are sent (webhook, Slack/Teams text, syslog).
+      CREATE TABLE notification_targets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        config TEXT NOT NULL,
+        filter TEXT NOT NULL DEFAULT '{}',
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        deleted_at INTEGER
+      ) STRICT;
+
+      -- One row per (target, thing to send): a durable queue with retry state, so failures are
+      -- visible and a restart loses nothing.
+      CREATE TABLE notification_deliveries (
+        id INTEGER PRIMARY KEY,
+        target_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        event_seq INTEGER,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      ) STRICT;
+      CREATE INDEX deliveries_due ON notification_deliveries (status, next_attempt_at);
+      -- Claiming per target (a slow target never holds back the others) and per-target lists.
+      CREATE INDEX deliveries_by_target ON notification_deliveries (target_id, status, next_attempt_at);
+
+      -- Tamper-evident audit log: a SHA-256 hash chain over (prev_hash, seq, at, actor, action,
+      -- subject, details); collector/src/audit/hash-chain.ts documents the exact encoding.
+      -- Append-only: the triggers stop any update or delete by the application. Someone with write
+      -- access to the file can drop them, and 'audit-log verify' then finds what they changed.
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY CHECK (seq > 0),
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        details TEXT NOT NULL DEFAULT '{}',
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash TEXT NOT NULL CHECK (length(hash) = 64)
+      ) STRICT;
+      CREATE INDEX audit_log_by_action ON audit_log (action, seq);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    `,
+  },
 ];

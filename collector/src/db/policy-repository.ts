@@ -9,6 +9,22 @@ export interface PolicyVersion {
   createdAt: string;
 }
 
+interface Row {
+  version: number;
+  sha256: string;
+  source: string;
+  created_by: string;
+  created_at: number;
+}
+
+const toVersion = (r: Row): PolicyVersion => ({
+  version: r.version,
+  sha256: r.sha256,
+  source: r.source,
+  createdBy: r.created_by,
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
 /** Versioned policy documents: a new version only when the content differs from the current one. */
 export class PolicyRepository {
   constructor(private readonly db: Db) {}
@@ -16,10 +32,32 @@ export class PolicyRepository {
   current(): PolicyVersion | undefined {
     const row = this.db
       .prepare('SELECT version, sha256, source, created_by, created_at FROM policy_versions ORDER BY version DESC LIMIT 1')
-      .get() as { version: number; sha256: string; source: string; created_by: string; created_at: number } | undefined;
-    return (
-      row && { version: row.version, sha256: row.sha256, source: row.source, createdBy: row.created_by, createdAt: new Date(row.created_at).toISOString() }
-    );
+      .get() as Row | undefined;
+    return row && toVersion(row);
+  }
+
+  /** The version in force with its document as written, or undefined before any was stored. */
+  currentDocument(): (PolicyVersion & { document: string }) | undefined {
+    const row = this.db
+      .prepare('SELECT version, sha256, source, created_by, created_at, document FROM policy_versions ORDER BY version DESC LIMIT 1')
+      .get() as (Row & { document: string }) | undefined;
+    return row && { ...toVersion(row), document: row.document };
+  }
+
+  /** One stored version with its document. */
+  getVersion(version: number): (PolicyVersion & { document: string }) | undefined {
+    const row = this.db
+      .prepare('SELECT version, sha256, source, created_by, created_at, document FROM policy_versions WHERE version = ?')
+      .get(version) as (Row & { document: string }) | undefined;
+    return row && { ...toVersion(row), document: row.document };
+  }
+
+  /** Versions newest first, `limit` at a time, before `beforeVersion`. */
+  list(limit: number, beforeVersion?: number): PolicyVersion[] {
+    const rows = this.db
+      .prepare('SELECT version, sha256, source, created_by, created_at FROM policy_versions WHERE version < ? ORDER BY version DESC LIMIT ?')
+      .all(beforeVersion ?? Number.MAX_SAFE_INTEGER, limit) as Row[];
+    return rows.map(toVersion);
   }
 
   /** Record `document` as the new version unless it equals the current one. Returns the version in force. */

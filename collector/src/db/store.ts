@@ -1,9 +1,15 @@
 import { AgentsRepository } from './agents-repository.js';
+import { AuditRepository } from './audit-repository.js';
 import { CredentialsRepository } from './credentials-repository.js';
 import { openDatabase, type Db } from './database.js';
 import { HostsRepository } from './hosts-repository.js';
 import { IngestRepository } from './ingest-repository.js';
+import { NotificationsRepository } from './notifications-repository.js';
 import { PolicyRepository } from './policy-repository.js';
+import { AlertsRepository } from './alerts-repository.js';
+import { ApprovalsRepository, ExceptionsRepository } from './approvals-repository.js';
+import { HostStateRepository } from './host-state-repository.js';
+import { LicencesRepository } from './licences-repository.js';
 
 /**
  * Every repository over one database. The policy engine and routes see only these interfaces,
@@ -16,6 +22,14 @@ export interface Store {
   readonly agents: AgentsRepository;
   readonly ingest: IngestRepository;
   readonly policy: PolicyRepository;
+  readonly notifications: NotificationsRepository;
+  /** The tamper-evident audit log (a hash chain): append inside the transaction that makes the change. */
+  readonly audit: AuditRepository;
+  readonly hostState: HostStateRepository;
+  readonly alerts: AlertsRepository;
+  readonly approvals: ApprovalsRepository;
+  readonly exceptions: ExceptionsRepository;
+  readonly licences: LicencesRepository;
   /** Run `fn` in one transaction. */
   transaction<T>(fn: () => T): T;
   ping(): boolean;
@@ -38,6 +52,13 @@ export function openStore(opts: StoreOptions): Store {
     agents: new AgentsRepository(db),
     ingest: new IngestRepository(db, hosts),
     policy: new PolicyRepository(db),
+    notifications: new NotificationsRepository(db),
+    audit: new AuditRepository(db),
+    hostState: new HostStateRepository(db),
+    alerts: new AlertsRepository(db),
+    approvals: new ApprovalsRepository(db),
+    exceptions: new ExceptionsRepository(db),
+    licences: new LicencesRepository(db),
     transaction: (fn) => db.transaction(fn)(),
     ping: () => (db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1,
     close: () => {

@@ -35,7 +35,12 @@ export const agentGatewayPlugin = fp(
   async function agentGateway(app: FastifyInstance, opts: GatewayOptions) {
     const settings: ConnectionSettings = { maxBadFrames: 20, helloTimeoutMs: 10_000, maxInflight: 1000, ...opts };
     const connections = new Map<string, AgentConnection>();
-    const queue = new IngestQueue(app.store, (err) => app.log.error({ err }, 'ingest commit failed'));
+    const engine = app.engine;
+    const queue = new IngestQueue(app.store, (err) => app.log.error({ err }, 'ingest commit failed'), 2000, {
+      onStored: (hostId, env, at) => engine.onMessage(hostId, env, at),
+      afterCommit: () => engine.afterCommit(),
+      afterRollback: () => engine.afterRollback(),
+    });
     app.store.agents.resetConnections();
 
     const gateway: AgentGateway = {
@@ -53,6 +58,10 @@ export const agentGatewayPlugin = fp(
       },
     };
     app.decorate('gateway', gateway);
+    // A policy change can lower a host's unattended threshold below the idle threshold agents use.
+    engine.onPolicyChange(() => {
+      for (const c of connections.values()) c.sendConfig();
+    });
     app.decorateRequest('agent', null);
 
     await app.register(websocket, {
@@ -85,6 +94,7 @@ export const agentGatewayPlugin = fp(
           }
           log.info({ agentVersion: conn.agentVersion }, 'agent connected');
         },
+        idleThresholdFor: (hostId, configured) => engine.idleThresholdFor(hostId, configured),
         onClose(conn) {
           if (connections.get(conn.agentId) !== conn) return;
           connections.delete(conn.agentId);
@@ -103,5 +113,5 @@ export const agentGatewayPlugin = fp(
       app.store.agents.resetConnections();
     });
   },
-  { name: 'vigil-agent-gateway', dependencies: ['vigil-store'] },
+  { name: 'vigil-agent-gateway', dependencies: ['vigil-store', 'vigil-policy-engine'] },
 );

@@ -27,6 +27,12 @@ export function bearerToken(request: FastifyRequest): string | null {
   return m?.[1] ?? null;
 }
 
+/** Who did something, for history and the audit log: the principal's name (set by requireRole). */
+export function actorOf(request: FastifyRequest): string {
+  const p = request.principal;
+  return p ? p.name : 'unknown';
+}
+
 /** API tokens (stored as SHA-256) mapped to roles; every route checks the role on the server. */
 export const authPlugin = fp(
   async function auth(app: FastifyInstance) {

@@ -29,6 +29,8 @@ export interface ConnectionSettings {
 
 export interface ConnectionHooks {
   onHello(conn: AgentConnection): void;
+  /** The idle threshold for this host's agent: never above what its policy's unattended rule needs. */
+  idleThresholdFor?(hostId: string, configured: number): number;
   onClose(conn: AgentConnection): void;
 }
 
@@ -176,9 +178,16 @@ export class AgentConnection implements AckTarget {
     this.agentVersion = b.agentVersion;
     this.agents.markConnected(this.hostId, b.agentVersion);
     this.hooks.onHello(this);
+    this.sendConfig();
+  }
+
+  /** Sends the agent its operational settings (at hello, and again when the policy changes them). */
+  sendConfig(): void {
+    if (!this.helloDone) return;
+    const configured = this.settings.idleThresholdSeconds;
     this.send('config', {
       heartbeatSeconds: this.settings.heartbeatSeconds,
-      idleThresholdSeconds: this.settings.idleThresholdSeconds,
+      idleThresholdSeconds: this.hooks.idleThresholdFor?.(this.hostId, configured) ?? configured,
       maxFrameBytes: this.settings.maxFrameBytes,
     });
   }

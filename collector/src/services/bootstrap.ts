@@ -31,7 +31,8 @@ export async function bootstrap(store: Store, input: BootstrapInput): Promise<Bo
   }
   if (store.credentials.countApiTokens('admin') === 0) {
     const value = input.adminToken ?? generateSecret('api');
-    store.credentials.createApiToken('first-run admin', 'admin', value);
+    const token = store.credentials.createApiToken('first-run admin', 'admin', value);
+    store.audit.append({ actor: 'vigil-collector', action: 'token.created', subject: token.id, details: { name: 'first-run admin', role: 'admin', firstRun: true } });
     result.adminToken = { value, generated: input.adminToken === undefined };
   }
   if (store.credentials.countUsers() === 0) {
@@ -40,7 +41,12 @@ export async function bootstrap(store: Store, input: BootstrapInput): Promise<Bo
     result.adminPassword = { user: 'admin', value, generated: input.adminPassword === undefined };
   }
   if (input.policyDocument !== undefined) {
-    const { version, created } = store.policy.addIfChanged(input.policyDocument, `file:${input.policyFile ?? ''}`, 'VIGIL_POLICY_FILE');
+    const source = `file:${input.policyFile ?? ''}`;
+    const { version, created } = store.transaction(() => {
+      const r = store.policy.addIfChanged(input.policyDocument ?? '', source, 'VIGIL_POLICY_FILE');
+      if (r.created) store.audit.append({ actor: 'VIGIL_POLICY_FILE', action: 'policy.changed', subject: `policy:${r.version.version}`, details: { version: r.version.version, sha256: r.version.sha256, source } });
+      return r;
+    });
     result.policy = { version: version.version, created };
   }
   return result;

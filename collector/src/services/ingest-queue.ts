@@ -16,6 +16,16 @@ type Item =
   | { kind: 'message'; target: AckTarget; env: AgentEnvelope; json: string }
   | { kind: 'reject'; target: AckTarget; rejection: Rejection };
 
+/** What else happens to each stored message inside the batch's transaction (the policy engine). */
+export interface IngestHooks {
+  /** A newly stored message (not a duplicate), inside the transaction. Must not throw. */
+  onStored(hostId: string, env: AgentEnvelope, at: number): void;
+  /** The batch committed. */
+  afterCommit(): void;
+  /** The batch rolled back. */
+  afterRollback(): void;
+}
+
 export interface IngestStats {
   batches: number;
   stored: number;
@@ -37,6 +47,7 @@ export class IngestQueue {
     private readonly store: Store,
     private readonly onError: (err: unknown) => void,
     private readonly maxBatch = 2000,
+    private readonly hooks?: IngestHooks,
   ) {}
 
   get length(): number {
@@ -77,8 +88,10 @@ export class IngestQueue {
           let o = outcome.get(item.target);
           if (!o) outcome.set(item.target, (o = { upTo: 0, rejected: [] }));
           if (item.kind === 'message') {
-            if (this.store.ingest.store(item.target.agentId, item.target.hostId, item.env, item.json, now)) stored++;
-            else duplicates++;
+            if (this.store.ingest.store(item.target.agentId, item.target.hostId, item.env, item.json, now)) {
+              stored++;
+              this.hooks?.onStored(item.target.hostId, item.env, now);
+            } else duplicates++;
             o.upTo = Math.max(o.upTo, item.env.seq);
           } else {
             if (this.store.ingest.reject(item.rejection, now)) rejected++;
@@ -91,11 +104,13 @@ export class IngestQueue {
         }
       });
     } catch (err) {
+      this.hooks?.afterRollback();
       this.stats.failedBatches++;
       this.onError(err);
       for (const target of new Set(batch.map((i) => i.target))) target.failed(err);
       return;
     }
+    this.hooks?.afterCommit();
     this.stats.batches++;
     this.stats.stored += stored;
     this.stats.duplicates += duplicates;

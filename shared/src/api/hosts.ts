@@ -46,3 +46,33 @@ export type HostListQuery = z.infer<typeof HostListQuery>;
 
 export const HostIdParams = z.object({ id: z.uuid() });
 export type HostIdParams = z.infer<typeof HostIdParams>;
+
+/** What a probe last said about a host: `known` with a time, `unknown` with why, or `never` reported. */
+const probeStatus = {
+  status: z.enum(['known', 'unknown', 'never']),
+  reason: z.string().nullable(),
+  reportedAt: z.string().nullable(),
+};
+
+/**
+ * `GET /api/v1/hosts/:id`: the host with its current facts as the policy in force judges them —
+ * USB devices present and their recent attach/detach history, software with each item's catalogue
+ * status, screen-lock settings (breaches and settings that could not be read), sessions.
+ */
+export const HostDetail = Host.extend({
+  policyVersion: z.number().int(),
+  openAlerts: z.number().int(),
+  usb: z.object({
+    ...probeStatus,
+    present: z.array(z.record(z.string(), z.unknown())),
+    history: z.array(z.object({ at: z.string(), event: z.enum(['attached', 'detached']), key: z.string(), busPath: z.string(), vendorId: z.string().nullable(), productId: z.string().nullable(), product: z.string().nullable() })),
+  }),
+  software: z.object({
+    ...probeStatus,
+    counts: z.record(z.string(), z.number().int()),
+    items: z.array(z.record(z.string(), z.unknown())),
+  }),
+  screenlock: z.object({ ...probeStatus, settings: z.array(z.record(z.string(), z.unknown())), unknown: z.array(z.record(z.string(), z.unknown())) }),
+  sessions: z.object({ ...probeStatus, sessions: z.array(z.record(z.string(), z.unknown())) }),
+});
+export type HostDetail = z.infer<typeof HostDetail>;

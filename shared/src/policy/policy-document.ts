@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from '../limits.js';
 import { SoftwareCatalogue } from './software-catalogue.js';
+import { Severity, type RuleId } from '../rules.js';
 
 /**
  * The policy document: what the collector judges agents' facts against. Every key has a default,
@@ -34,23 +35,7 @@ import { SoftwareCatalogue } from './software-catalogue.js';
  * kept as written; a bare date means midnight UTC at the start of that day.
  */
 
-/** Every alert rule, as named in DESIGN.md. Stable: part of the product. */
-export const RULE_IDS = [
-  'usb.unauthorised',
-  'software.unapproved',
-  'software.prohibited',
-  'licence.over_deployed',
-  'screenlock.noncompliant',
-  'terminal.unattended',
-  'agent.silent',
-] as const;
-export const RuleId = z.enum(RULE_IDS);
-export type RuleId = z.infer<typeof RuleId>;
-
-/** Alert severities, least to most severe. */
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export const Severity = z.enum(SEVERITIES);
-export type Severity = z.infer<typeof Severity>;
+export { RULE_IDS, RuleId, SEVERITIES, Severity } from '../rules.js';
 
 /** `enforce`: alerts are recorded and notified. `monitor-only`: recorded, not notified (for rollout). */
 export const PolicyMode = z.enum(['enforce', 'monitor-only']);

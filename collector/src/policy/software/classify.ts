@@ -97,8 +97,25 @@ export function versionsOf(item: SoftwareItem): string[] {
   return versions.length > 0 ? versions : [item.version];
 }
 
+/** Results remembered per catalogue: a fleet installs the same packages over and over. */
+const memo = new WeakMap<SoftwareCatalogue, Map<string, SoftwareClassification>>();
+/** Entries remembered per catalogue before the memo starts again (bounds memory). */
+const MEMO_MAX = 200_000;
+
 /** Classify one installed item against the catalogue (the rules are in this file's header). */
 export function classifySoftware(item: SoftwareItem, catalogue: SoftwareCatalogue): SoftwareClassification {
+  let cache = memo.get(catalogue);
+  if (!cache) memo.set(catalogue, (cache = new Map()));
+  const key = `${item.source}\u0000${item.name}\u0000${item.version}\u0000${item.publisher ?? ''}`;
+  const known = cache.get(key);
+  if (known) return known;
+  const result = classifyUncached(item, catalogue);
+  if (cache.size >= MEMO_MAX) cache.clear();
+  cache.set(key, result);
+  return result;
+}
+
+function classifyUncached(item: SoftwareItem, catalogue: SoftwareCatalogue): SoftwareClassification {
   const versions = versionsOf(item);
   if (versions.length === 1) return classifyOne(item, catalogue);
   let worst: SoftwareClassification | undefined;

@@ -1,0 +1,777 @@
+import type { AgentEnvelope, AuditAction, CoverageScope, SoftwareItem, CreateExceptionRequest, CreateUsbApprovalRequest, PolicyException, PutPolicyResponse, RuleId, UsbApproval as ApiUsbApproval, UsbBaselineRequest, UsbDevice } from '@vigil/shared';
+import { RULE_IDS, VigilError } from '@vigil/shared';
+import { DEFAULT_POLICY, type Policy } from '@vigil/shared/policy';
+import type { ActiveException } from '../db/approvals-repository.js';
+import { groupsOf, type AlertRow } from '../db/alerts-repository.js';
+import { PROBES, type HostState, type Probe } from '../db/host-state-repository.js';
+import type { Store } from '../db/store.js';
+import { evaluateAgentSilent } from '../policy/agent-silent.js';
+import { resolveEffectivePolicy, type EffectivePolicy } from '../policy/effective-policy.js';
+import type { Finding } from '../policy/finding.js';
+import { parsePolicy } from '../policy/parse-policy.js';
+import { evaluateScreenlock } from '../policy/screenlock-noncompliant.js';
+import { classifySoftware } from '../policy/software/classify.js';
+import { licenceFindings, softwareFindings } from '../policy/software/findings.js';
+import { evaluateUnattended } from '../policy/terminal-unattended.js';
+import { approvalCoversHost, type UsbApproval } from '../policy/usb-approval.js';
+import { evaluateUsb, judgeUsbDevice } from '../policy/usb-unauthorised.js';
+import { AlertLifecycle, occurrenceKey, type AlertChange, type AlertSinks, type Closure } from './alert-lifecycle.js';
+
+/**
+ * The policy engine: judges each host's current facts against the policy in force and keeps the
+ * alerts in line (DESIGN.md: "the agent reports facts; the collector judges").
+ *
+ * When it judges:
+ * - on every accepted agent message, inside the ingest transaction, only the rules that message
+ *   can change (a USB attach → `usb.unauthorised`; a software diff → the software rules and the
+ *   licence counts of the titles it touched), so facts and alerts commit together and an attach
+ *   followed at once by a detach still raises its alert;
+ * - on a policy change, an approval or exception change, and at start: every host, in slices, off
+ *   the ingest path;
+ * - on a timer: the time-driven rules (`terminal.unattended`, `agent.silent`) and anything whose
+ *   approval, exception or allow rule has just expired.
+ *
+ * Alert changes are published (live feed, notifications) only after their transaction commits.
+ */
+
+const LOG_SOURCE = 'policy-engine';
+
+export interface EngineLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface EngineOptions {
+  /** The heartbeat interval agents are told (the default `agent.silent` threshold is 3 ×). */
+  heartbeatSeconds: number;
+  log: EngineLog;
+  sinks?: AlertSinks;
+  /** How often the time-driven rules run (ms). */
+  tickMs?: number;
+  /** Hosts judged per slice of a fleet-wide re-evaluation. */
+  sliceSize?: number;
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+/** What the engine needs of a host. */
+export interface HostInfo {
+  id: string;
+  hostname: string;
+  groups: string[];
+  status: 'online' | 'offline' | 'retired';
+  lastSeenAt: number | null;
+  lastGoodbye: string | null;
+}
+
+interface HostRow {
+  id: string;
+  hostname: string;
+  groups: string;
+  status: HostInfo['status'];
+  last_seen_at: number | null;
+  last_goodbye: string | null;
+}
+
+const toHostInfo = (r: HostRow): HostInfo => ({
+  id: r.id,
+  hostname: r.hostname,
+  groups: groupsOf(r.groups),
+  status: r.status,
+  lastSeenAt: r.last_seen_at,
+  lastGoodbye: r.last_goodbye,
+});
+
+/** The rules a change of each probe can affect. */
+const RULES_OF_PROBE: Record<Probe, RuleId[]> = {
+  usb: ['usb.unauthorised'],
+  software: ['software.unapproved', 'software.prohibited'],
+  screenlock: ['screenlock.noncompliant'],
+  sessions: ['terminal.unattended'],
+};
+
+const TIME_RULES: readonly RuleId[] = ['terminal.unattended', 'agent.silent'];
+/** At most this many hosts named in a licence.over_deployed alert's details. */
+const LICENCE_HOSTS_SHOWN = 1000;
+
+export interface JudgeOptions {
+  occurrences?: ReadonlySet<string>;
+  clearedAs?: (alert: AlertRow) => Closure | undefined;
+}
+
+export class PolicyEngine {
+  readonly lifecycle: AlertLifecycle;
+  private policy: Policy = DEFAULT_POLICY;
+  private policyVersion = 0;
+  private effectiveCache = new Map<string, EffectivePolicy>();
+  private approvalsByDevice = new Map<string, UsbApproval[]>();
+  private approvalsByProduct = new Map<string, UsbApproval[]>();
+  private exceptions: ActiveException[] = [];
+  /** The next instant an approval, exception or allow rule expires (re-judge then). */
+  private nextExpiry = Infinity;
+  private readonly hostById;
+  private readonly savepoint;
+  private readonly hostCache = new Map<string, HostInfo>();
+  private readonly listeners = new Set<(changes: readonly AlertChange[]) => void>();
+  private readonly policyListeners = new Set<() => void>();
+  /** Hosts waiting for a fleet-wide re-evaluation, and the rules to judge. */
+  private queue = new Map<string, Set<RuleId>>();
+  private draining = false;
+  private licencesDirty = new Set<string>();
+  private recountAllLicences = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+  readonly stats = { judged: 0, slices: 0, ticks: 0, failures: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: EngineOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.lifecycle = new AlertLifecycle(store.alerts, opts.sinks);
+    this.savepoint = {
+      begin: store.db.prepare('SAVEPOINT policy_engine'),
+      release: store.db.prepare('RELEASE policy_engine'),
+      rollback: store.db.prepare('ROLLBACK TO policy_engine'),
+    };
+    this.hostById = store.db.prepare<[string], HostRow>('SELECT id, hostname, groups, status, last_seen_at, last_goodbye FROM hosts WHERE id = ?');
+  }
+
+  // --- set-up
+
+  /** Loads the policy in force, approvals and exceptions; queues every host for judging. */
+  load(): void {
+    const current = this.store.policy.currentDocument();
+    if (current) {
+      const parsed = parsePolicy(current.document);
+      if (parsed.ok) {
+        this.policy = parsed.policy;
+        this.policyVersion = current.version;
+      } else {
+        // Stored versions were valid when written; a schema change could make one invalid.
+        this.opts.log.error({ version: current.version, problems: parsed.problems.slice(0, 5) }, 'stored policy no longer valid; using the defaults');
+      }
+    }
+    this.effectiveCache.clear();
+    this.lifecycle.resetOpenHint();
+    this.reloadApprovals();
+    this.reloadExceptions();
+    this.scheduleAll(RULE_IDS);
+  }
+
+  /** Starts the timer of the time-driven rules. */
+  start(): void {
+    const every = this.opts.tickMs ?? 10_000;
+    this.timer = setInterval(() => this.tick(), every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.queue.clear();
+  }
+
+  /** Called with every batch of committed alert changes (live feed, notifications). */
+  onChanges(listener: (changes: readonly AlertChange[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called after a new policy version is in force. */
+  onPolicyChange(listener: () => void): () => void {
+    this.policyListeners.add(listener);
+    return () => this.policyListeners.delete(listener);
+  }
+
+  /**
+   * The idle threshold to give a host's agent: the configured one, lowered to the host's
+   * unattended threshold so that an agent reports a session idle before it is judged unattended.
+   */
+  idleThresholdFor(hostId: string, configured: number): number {
+    const host = this.host(hostId);
+    if (!host) return configured;
+    return Math.max(1, Math.min(configured, this.effectiveFor(host.groups).unattendedThresholdSeconds));
+  }
+
+  get policyInForce(): { version: number; policy: Policy } {
+    return { version: this.policyVersion, policy: this.policy };
+  }
+
+  /** Hosts still waiting to be judged after a policy or approval change. */
+  get backlog(): number {
+    return this.queue.size;
+  }
+
+  // --- transactions
+
+  /** Runs `fn` in one transaction, then publishes its alert changes (or drops them on rollback). */
+  run<T>(fn: () => T): T {
+    let result: T;
+    try {
+      result = this.store.transaction(fn);
+    } catch (err) {
+      this.afterRollback();
+      throw err;
+    }
+    this.afterCommit();
+    return result;
+  }
+
+  /** After the caller's transaction committed: publish what it changed. */
+  afterCommit(): void {
+    const changes = this.lifecycle.takePending();
+    if (changes.length === 0) return;
+    for (const l of this.listeners) {
+      try {
+        l(changes);
+      } catch (err) {
+        this.opts.log.error({ err }, 'alert change listener failed');
+      }
+    }
+  }
+
+  afterRollback(): void {
+    this.lifecycle.takePending();
+    this.lifecycle.resetOpenHint();
+    this.licencesDirty.clear();
+  }
+
+  // --- ingest
+
+  /**
+   * One accepted message, inside the ingest transaction: update the host's state and re-judge
+   * what it changes. In a savepoint: if judging fails (a bug), the message is still stored and
+   * acknowledged, the failure is logged, and the next evaluation of the host catches up.
+   */
+  onMessage(hostId: string, env: AgentEnvelope, at: number): void {
+    this.safely({ hostId, type: env.type }, () => this.applyMessage(hostId, env, at));
+  }
+
+  /** Runs `fn` in a savepoint; on failure rolls it back with its alert changes and logs. */
+  private safely(context: object, fn: () => void): boolean {
+    const mark = this.lifecycle.mark();
+    // Prepared SAVEPOINT statements: far cheaper than a nested db.transaction() per message.
+    this.savepoint.begin.run();
+    try {
+      fn();
+      this.savepoint.release.run();
+      return true;
+    } catch (err) {
+      this.savepoint.rollback.run();
+      this.savepoint.release.run();
+      this.lifecycle.rollbackTo(mark);
+      this.lifecycle.resetOpenHint();
+      this.stats.failures++;
+      this.opts.log.error({ err, ...context, source: LOG_SOURCE }, 'policy evaluation failed');
+      return false;
+    }
+  }
+
+  private applyMessage(hostId: string, env: AgentEnvelope, at: number): void {
+    const { changed, state, attached } = this.store.hostState.apply(hostId, env, at);
+    const rules = new Set<RuleId>(changed.flatMap((p) => RULES_OF_PROBE[p]));
+    // Any frame ends silence; only judge it when an agent.silent alert may be open.
+    const silent = this.lifecycle.mayHaveOpen(hostId, 'agent.silent');
+    if (silent) rules.add('agent.silent');
+    if (rules.size === 0) return;
+    if (env.type === 'snapshot') this.hostCache.delete(hostId); // its hostname may have changed
+    // agent.silent needs the host's latest times; the other rules only its name and groups.
+    const host = silent ? this.host(hostId) : this.cachedHost(hostId);
+    if (!host || host.status === 'retired') return;
+    const occurrences = attached ? new Set([occurrenceKey('usb.unauthorised', attached.key)]) : undefined;
+    this.judge(host, rules, at, occurrences ? { occurrences } : {}, state);
+    this.recountDirtyLicences(at);
+  }
+
+  /** Name and groups of a host, cached (they change only with a snapshot or an admin). */
+  private cachedHost(hostId: string): HostInfo | undefined {
+    let host = this.hostCache.get(hostId);
+    if (!host) {
+      host = this.host(hostId);
+      if (!host) return undefined;
+      if (this.hostCache.size >= 100_000) this.hostCache.clear();
+      this.hostCache.set(hostId, host);
+    }
+    return host;
+  }
+
+  // --- judging
+
+  private host(hostId: string): HostInfo | undefined {
+    const row = this.hostById.get(hostId);
+    return row && toHostInfo(row);
+  }
+
+  effectiveFor(groups: readonly string[]): EffectivePolicy {
+    const key = JSON.stringify([...groups].sort());
+    let eff = this.effectiveCache.get(key);
+    if (!eff) {
+      eff = resolveEffectivePolicy(this.policy, groups, { heartbeatSeconds: this.opts.heartbeatSeconds });
+      if (this.effectiveCache.size > 10_000) this.effectiveCache.clear();
+      this.effectiveCache.set(key, eff);
+    }
+    return eff;
+  }
+
+  /** The approvals that could concern these devices (by device key or product). */
+  approvalsForDevices(devices: readonly UsbDevice[]): UsbApproval[] {
+    const out = new Set<UsbApproval>();
+    for (const d of devices) {
+      for (const a of this.approvalsByDevice.get(d.key) ?? []) out.add(a);
+      for (const a of this.approvalsByProduct.get(`${d.vendorId}:${d.productId}`) ?? []) out.add(a);
+    }
+    return [...out];
+  }
+
+  private exceptionFor(host: { id: string; groups: readonly string[] } | null, f: Finding): ActiveException | undefined {
+    return this.exceptions.find(
+      (e) =>
+        e.rule === f.rule &&
+        (e.subject === null || e.subject === f.subject) &&
+        (host === null ? 'all' in e.scope : approvalCoversHost(e.scope, host)),
+    );
+  }
+
+  /**
+   * Judges `rules` on one host and reconciles its alerts. A rule whose facts are unknown (the
+   * probe could not read them, or never reported) is left alone: its alerts stay as they are.
+   */
+  judge(host: HostInfo, rules: ReadonlySet<RuleId>, now: number, opts: JudgeOptions = {}, state?: HostState): void {
+    this.stats.judged++;
+    const eff = this.effectiveFor(host.groups);
+    const st = state ?? this.store.hostState.get(host.id, PROBES.filter((p) => RULES_OF_PROBE[p].some((r) => rules.has(r))));
+    const judged: RuleId[] = [];
+    const findings: Finding[] = [];
+    const take = (rule: RuleId, fs: () => Finding[]) => {
+      judged.push(rule);
+      if (eff.enabled[rule]) findings.push(...fs());
+    };
+
+    if (rules.has('usb.unauthorised') && st.usb?.known) {
+      const devices = st.usb.items;
+      take('usb.unauthorised', () =>
+        evaluateUsb(devices, host, { usb: this.policy.usb, severity: eff.severities['usb.unauthorised'] }, this.approvalsForDevices(devices), now),
+      );
+    }
+    if ((rules.has('software.unapproved') || rules.has('software.prohibited')) && st.software?.known) {
+      const items = st.software.items;
+      const all = softwareFindings(items, this.policy.software);
+      for (const rule of ['software.unapproved', 'software.prohibited'] as const) {
+        if (!rules.has(rule)) continue;
+        take(rule, () => all.filter((f) => f.rule === rule).map((f) => ({ ...f, severity: eff.severities[rule] })));
+      }
+      this.updateLicensedTitles(host.id, items);
+    }
+    if (rules.has('screenlock.noncompliant') && st.screenlock?.known) {
+      const settings = st.screenlock.items;
+      take('screenlock.noncompliant', () => evaluateScreenlock(settings, { screenlock: eff.screenlock, severity: eff.severities['screenlock.noncompliant'] }).findings);
+    }
+    if (rules.has('terminal.unattended') && st.sessions?.known) {
+      const sessions = st.sessions.items;
+      take('terminal.unattended', () => evaluateUnattended(sessions, { thresholdSeconds: eff.unattendedThresholdSeconds, severity: eff.severities['terminal.unattended'] }, now));
+    }
+    if (rules.has('agent.silent')) {
+      take('agent.silent', () =>
+        evaluateAgentSilent(
+          {
+            lastSeenAt: host.lastSeenAt,
+            lastGoodbye: host.lastGoodbye === null || host.lastSeenAt === null ? null : { at: host.lastSeenAt, reason: host.lastGoodbye },
+            connected: host.status === 'online',
+          },
+          { thresholdSeconds: eff.silentThresholdSeconds, severity: eff.severities['agent.silent'] },
+          now,
+        ),
+      );
+    }
+    if (judged.length === 0) return;
+
+    const active: Finding[] = [];
+    const excepted = new Map<string, ActiveException>();
+    for (const f of findings) {
+      const e = this.exceptionFor(host, f);
+      if (e) excepted.set(occurrenceKey(f.rule, f.subject), e);
+      else active.push(f);
+    }
+    this.lifecycle.reconcile({ hostId: host.id, hostname: host.hostname, groups: host.groups, rules: judged }, active, {
+      now,
+      monitorOnly: eff.mode === 'monitor-only',
+      ...(opts.occurrences ? { occurrences: opts.occurrences } : {}),
+      clearedAs: (a) => {
+        const e = excepted.get(occurrenceKey(a.rule, a.subject));
+        if (e) return { status: 'resolved', resolution: 'excepted', actor: e.createdBy, note: `exception ${e.id}: ${e.reason}` };
+        return opts.clearedAs?.(a);
+      },
+    });
+  }
+
+  /** Keeps the host's licensed titles current; titles whose seat count changed are recounted. */
+  private updateLicensedTitles(hostId: string, items: readonly SoftwareItem[]): void {
+    const titles = new Set<string>();
+    for (const item of items) {
+      const c = classifySoftware(item, this.policy.software);
+      if (c.status === 'licensed' && c.title !== undefined) titles.add(c.title);
+    }
+    for (const t of this.store.licences.setHostTitles(hostId, titles)) this.licencesDirty.add(t);
+  }
+
+  /** Recounts the licence titles whose installs changed (or all), unless a fleet re-evaluation is under way. */
+  private recountDirtyLicences(now: number): void {
+    if (this.queue.size > 0) return; // counts are half old, half new until the re-evaluation is done
+    if (!this.recountAllLicences && this.licencesDirty.size === 0) return;
+    const titles = new Set(this.licencesDirty);
+    if (this.recountAllLicences) {
+      for (const t of this.policy.software.titles) if (t.status === 'licensed') titles.add(t.title);
+      for (const t of this.store.licences.titles()) titles.add(t);
+      // Titles with an open alert but no longer licensed (or renamed) must be able to clear too.
+      for (const a of this.store.alerts.openFor(null, 'licence.over_deployed')) titles.add(a.subject);
+    }
+    this.licencesDirty.clear();
+    this.recountAllLicences = false;
+    this.recountLicences(titles, now);
+  }
+
+  private recountLicences(titles: ReadonlySet<string>, now: number): void {
+    const seatsOf = new Map<string, number>();
+    for (const t of this.policy.software.titles) if (t.status === 'licensed') seatsOf.set(t.title, t.seats ?? 0);
+    const usage = [...titles]
+      .filter((t) => seatsOf.has(t))
+      .map((title) => {
+        const hosts = this.store.licences.hosts(title);
+        const seats = seatsOf.get(title) ?? 0;
+        return { title, seats, installs: hosts.length, hosts, overBy: Math.max(0, hosts.length - seats) };
+      });
+    const severity = this.policy.severities['licence.over_deployed'];
+    const findings: Finding[] = [];
+    if (this.policy.enabled['licence.over_deployed']) {
+      for (const f of licenceFindings(usage)) {
+        const shown = f.details.hosts.slice(0, LICENCE_HOSTS_SHOWN).map((id) => ({ id, hostname: this.host(id)?.hostname ?? null }));
+        const finding: Finding = {
+          rule: 'licence.over_deployed',
+          subject: f.subject,
+          severity,
+          details: {
+            seats: f.details.seats,
+            installs: f.details.installs,
+            overBy: f.details.overBy,
+            hosts: shown,
+            hostsNotShown: f.details.hosts.length - shown.length,
+            message: `${f.details.installs} installs of "${f.subject}" for ${f.details.seats} seats: over by ${f.details.overBy}`,
+          },
+        };
+        if (!this.exceptionFor(null, finding)) findings.push(finding);
+      }
+    }
+    this.lifecycle.reconcile({ hostId: null, hostname: null, groups: [], rules: ['licence.over_deployed'], subjects: titles }, findings, {
+      now,
+      monitorOnly: this.policy.mode === 'monitor-only',
+    });
+  }
+
+  // --- fleet-wide re-evaluation
+
+  /** Queues every host (not retired) to be judged on `rules`, off the ingest path, in slices. */
+  scheduleAll(rules: readonly RuleId[]): number {
+    const ids = this.store.db.prepare<[], { id: string }>("SELECT id FROM hosts WHERE status != 'retired'").all();
+    for (const { id } of ids) this.schedule(id, rules);
+    if (rules.includes('licence.over_deployed') || rules.includes('software.unapproved') || rules.includes('software.prohibited')) {
+      this.recountAllLicences = true;
+    }
+    this.drainSoon();
+    return ids.length;
+  }
+
+  private schedule(hostId: string, rules: readonly RuleId[]): void {
+    let set = this.queue.get(hostId);
+    if (!set) this.queue.set(hostId, (set = new Set()));
+    for (const r of rules) if (r !== 'licence.over_deployed') set.add(r);
+  }
+
+  private drainSoon(): void {
+    if (this.draining || this.stopped) return;
+    this.draining = true;
+    setImmediate(() => this.drainSlice());
+  }
+
+  /** Judges one slice of queued hosts in one transaction, then yields to ingest. */
+  private drainSlice(): void {
+    this.draining = false;
+    if (this.stopped) return;
+    const size = this.opts.sliceSize ?? 250;
+    const now = this.now();
+    try {
+      this.run(() => {
+        let n = 0;
+        for (const [hostId, rules] of this.queue) {
+          this.queue.delete(hostId);
+          const host = this.host(hostId);
+          if (host && host.status !== 'retired' && rules.size > 0) this.safely({ hostId }, () => this.judge(host, rules, now));
+          if (++n >= size) break;
+        }
+        this.recountDirtyLicences(now);
+      });
+      this.stats.slices++;
+    } catch (err) {
+      this.opts.log.error({ err, source: LOG_SOURCE }, 'policy re-evaluation slice failed');
+    }
+    if (this.queue.size > 0) this.drainSoon();
+  }
+
+  /** Judges everything queued now, synchronously (tests, shutdown). */
+  drainAll(): void {
+    while (this.queue.size > 0 && !this.stopped) this.drainSlice();
+    if (this.recountAllLicences || this.licencesDirty.size > 0) this.run(() => this.recountDirtyLicences(this.now()));
+  }
+
+  // --- time
+
+  /** The time-driven rules for every host that may need them, and anything that just expired. */
+  tick(now = this.now()): void {
+    if (this.stopped) return;
+    this.stats.ticks++;
+    if (now >= this.nextExpiry) {
+      this.reloadApprovals(now);
+      this.reloadExceptions(now);
+      this.scheduleAll(RULE_IDS);
+    }
+    try {
+      this.run(() => {
+        const open = this.store.alerts.openPairs(TIME_RULES);
+        const idle = new Set(
+          this.store.db
+            .prepare<[], { host_id: string }>(`SELECT host_id FROM host_state WHERE sessions LIKE '%"idle":true%'`)
+            .all()
+            .map((r) => r.host_id),
+        );
+        const hosts = this.store.db
+          .prepare<[], HostRow>("SELECT id, hostname, groups, status, last_seen_at, last_goodbye FROM hosts WHERE status != 'retired'")
+          .all();
+        for (const row of hosts) {
+          const rules = new Set<RuleId>();
+          if (idle.has(row.id) || open.has(`${row.id}\u0000terminal.unattended`)) rules.add('terminal.unattended');
+          const host = toHostInfo(row);
+          const eff = this.effectiveFor(host.groups);
+          const silentFor = host.lastSeenAt === null ? 0 : now - host.lastSeenAt;
+          if (open.has(`${row.id}\u0000agent.silent`) || (host.lastGoodbye === null && silentFor >= eff.silentThresholdSeconds * 1000)) rules.add('agent.silent');
+          if (rules.size > 0) this.safely({ hostId: host.id }, () => this.judge(host, rules, now));
+        }
+      });
+    } catch (err) {
+      this.opts.log.error({ err, source: LOG_SOURCE }, 'time-driven evaluation failed');
+    }
+  }
+
+  // --- approvals, exceptions, policy
+
+  private reloadApprovals(now = this.now()): void {
+    this.approvalsByDevice.clear();
+    this.approvalsByProduct.clear();
+    let next = Infinity;
+    for (const a of this.store.approvals.unrevoked()) {
+      const [map, key] = 'deviceKey' in a ? [this.approvalsByDevice, a.deviceKey] : [this.approvalsByProduct, `${a.vendorId}:${a.productId}`];
+      const list = map.get(key);
+      if (list) list.push(a);
+      else map.set(key, [a]);
+      if (a.expiresAt != null && a.expiresAt > now) next = Math.min(next, a.expiresAt);
+    }
+    for (const rule of this.policy.usb.allow) {
+      const at = rule.expires === undefined ? NaN : Date.parse(rule.expires);
+      if (at > now) next = Math.min(next, at);
+    }
+    this.approvalNextExpiry = next;
+    this.nextExpiry = Math.min(this.approvalNextExpiry, this.exceptionNextExpiry);
+  }
+
+  private approvalNextExpiry = Infinity;
+  private exceptionNextExpiry = Infinity;
+
+  private reloadExceptions(now = this.now()): void {
+    this.exceptions = this.store.exceptions.active(now);
+    this.exceptionNextExpiry = this.exceptions.reduce((m, e) => Math.min(m, e.expiresAt), Infinity);
+    this.nextExpiry = Math.min(this.approvalNextExpiry, this.exceptionNextExpiry);
+  }
+
+  /** Hosts with an open alert of `rule` (the only ones an approval or exception can change at once). */
+  private hostsWithOpen(rule: RuleId, subject?: string): string[] {
+    return this.store.db
+      .prepare<[string, string | null, string | null], { host_id: string }>(
+        `SELECT DISTINCT host_id FROM alerts WHERE rule = ? AND status IN ('open', 'acknowledged') AND host_id IS NOT NULL AND (? IS NULL OR subject = ?)`,
+      )
+      .all(rule, subject ?? null, subject ?? null)
+      .map((r) => r.host_id);
+  }
+
+  private rejudgeNow(hostIds: Iterable<string>, rules: ReadonlySet<RuleId>, now: number, opts: JudgeOptions): void {
+    for (const id of hostIds) {
+      const host = this.host(id);
+      if (host && host.status !== 'retired') this.judge(host, rules, now, opts);
+    }
+  }
+
+  private audit(actor: string, action: AuditAction, subject: string, details: Record<string, unknown>, now: number): void {
+    this.opts.sinks?.audit?.({ actor, action, subject, details }, now);
+  }
+
+  /** Approves a device or product; the alerts it covers are resolved as `approved` at once. */
+  createApproval(req: CreateUsbApprovalRequest, actor: string): ApiUsbApproval {
+    const now = this.now();
+    return this.run(() => {
+      let target: { deviceKey: string } | { vendorId: string; productId: string };
+      let scope: CoverageScope | undefined = req.scope;
+      if (req.alertId !== undefined) {
+        const alert = this.store.alerts.get(req.alertId);
+        if (!alert) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'No such alert');
+        if (alert.rule !== 'usb.unauthorised') throw new VigilError('VIGIL_ERR_VALIDATION', `Only usb.unauthorised alerts can be approved (this one is ${alert.rule})`);
+        const d = JSON.parse(alert.details) as { vendorId?: string; productId?: string };
+        target = req.match === 'product' && d.vendorId && d.productId ? { vendorId: d.vendorId, productId: d.productId } : { deviceKey: alert.subject };
+        scope ??= alert.host_id ? { hostId: alert.host_id } : { all: true };
+      } else if (req.deviceKey !== undefined) {
+        target = { deviceKey: req.deviceKey };
+      } else {
+        target = { vendorId: req.vendorId ?? '', productId: req.productId ?? '' };
+      }
+      if (!scope) throw new VigilError('VIGIL_ERR_VALIDATION', 'scope is required');
+      const expiresAt = req.expiresAt === undefined ? null : Date.parse(req.expiresAt);
+      if (expiresAt !== null && expiresAt <= now) throw new VigilError('VIGIL_ERR_VALIDATION', 'expiresAt is in the past');
+      const approval = this.store.approvals.create({ target, scope, expiresAt, reason: req.reason, createdBy: actor, alertId: req.alertId ?? null }, now);
+      this.audit(actor, 'usb.approval.created', approval.id, { ...target, scope, expiresAt: approval.expiresAt, reason: req.reason, alertId: req.alertId ?? null }, now);
+      this.reloadApprovals(now);
+      const approved: Closure = { status: 'resolved', resolution: 'approved', actor, note: `approval ${approval.id}: ${req.reason}` };
+      this.rejudgeNow(this.hostsWithOpen('usb.unauthorised'), new Set(['usb.unauthorised']), now, { clearedAs: () => approved });
+      return approval;
+    });
+  }
+
+  /** Approves every device present now on a host or in groups that nothing allows yet. */
+  baseline(req: UsbBaselineRequest, actor: string): { approvals: ApiUsbApproval[]; hosts: number } {
+    const now = this.now();
+    return this.run(() => {
+      const hosts =
+        'hostId' in req.scope
+          ? [this.host(req.scope.hostId)].filter((h): h is HostInfo => h !== undefined)
+          : this.store.db
+              .prepare<[string], HostRow>(
+                `SELECT id, hostname, groups, status, last_seen_at, last_goodbye FROM hosts
+                 WHERE status != 'retired' AND EXISTS (SELECT 1 FROM json_each(hosts.groups) g WHERE g.value IN (SELECT value FROM json_each(?)))`,
+              )
+              .all(JSON.stringify(req.scope.groups))
+              .map(toHostInfo);
+      if ('hostId' in req.scope && hosts.length === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'No such host');
+      const keys = new Set<string>();
+      for (const host of hosts) {
+        const usb = this.store.hostState.get(host.id, ['usb']).usb;
+        if (!usb?.known) continue;
+        const approvals = this.approvalsForDevices(usb.items);
+        for (const d of usb.items) if (!judgeUsbDevice(d, host, this.policy.usb, approvals, now).allowed) keys.add(d.key);
+      }
+      const expiresAt = req.expiresAt === undefined ? null : Date.parse(req.expiresAt);
+      const created = [...keys].sort().map((deviceKey) =>
+        this.store.approvals.create({ target: { deviceKey }, scope: req.scope, expiresAt, reason: req.reason, createdBy: actor, alertId: null }, now),
+      );
+      this.audit(actor, 'usb.approval.created', 'baseline', { scope: req.scope, devices: [...keys].sort(), approvals: created.map((a) => a.id), reason: req.reason }, now);
+      this.reloadApprovals(now);
+      const approved: Closure = { status: 'resolved', resolution: 'approved', actor, note: `baseline: ${req.reason}` };
+      this.rejudgeNow(hosts.map((h) => h.id), new Set(['usb.unauthorised']), now, { clearedAs: () => approved });
+      return { approvals: created, hosts: hosts.length };
+    });
+  }
+
+  revokeApproval(id: string, actor: string): ApiUsbApproval {
+    const now = this.now();
+    const approval = this.run(() => {
+      const a = this.store.approvals.revoke(id, actor, now);
+      this.audit(actor, 'usb.approval.revoked', id, {}, now);
+      return a;
+    });
+    this.reloadApprovals(now);
+    this.scheduleAll(['usb.unauthorised']);
+    return approval;
+  }
+
+  createException(req: CreateExceptionRequest, actor: string): PolicyException {
+    const now = this.now();
+    const expiresAt = Date.parse(req.expiresAt);
+    if (expiresAt <= now) throw new VigilError('VIGIL_ERR_VALIDATION', 'expiresAt is in the past');
+    return this.run(() => {
+      let rule: RuleId;
+      let subject: string | null;
+      let scope = req.scope;
+      if (req.alertId !== undefined) {
+        const alert = this.store.alerts.get(req.alertId);
+        if (!alert) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'No such alert');
+        rule = alert.rule;
+        subject = alert.subject;
+        scope ??= alert.host_id ? { hostId: alert.host_id } : { all: true };
+      } else {
+        rule = req.rule as RuleId;
+        subject = req.subject ?? null;
+      }
+      if (!scope) throw new VigilError('VIGIL_ERR_VALIDATION', 'scope is required');
+      if (rule === 'licence.over_deployed' && !('all' in scope)) throw new VigilError('VIGIL_ERR_VALIDATION', 'licence.over_deployed is fleet-wide: its exceptions need scope {"all": true}');
+      const exception = this.store.exceptions.create({ rule, subject, scope, expiresAt, reason: req.reason, createdBy: actor, alertId: req.alertId ?? null }, now);
+      this.audit(actor, 'exception.created', exception.id, { rule, subject, scope, expiresAt: exception.expiresAt, reason: req.reason, alertId: req.alertId ?? null }, now);
+      this.reloadExceptions(now);
+      if (rule === 'licence.over_deployed') {
+        const titles = new Set(this.store.alerts.openFor(null, rule).map((a) => a.subject));
+        this.recountLicences(titles, now);
+      } else {
+        this.rejudgeNow(this.hostsWithOpen(rule, subject ?? undefined), new Set([rule]), now, {});
+      }
+      return exception;
+    });
+  }
+
+  revokeException(id: string, actor: string): PolicyException {
+    const now = this.now();
+    const exception = this.run(() => {
+      const e = this.store.exceptions.revoke(id, actor, now);
+      this.audit(actor, 'exception.revoked', id, { rule: e.rule, subject: e.subject }, now);
+      return e;
+    });
+    this.reloadExceptions(now);
+    this.scheduleAll([exception.rule]);
+    return exception;
+  }
+
+  /**
+   * Validates and stores a new policy version (unless it equals the current one), then re-judges
+   * every host. A bad document is refused with every problem; the policy in force stays.
+   */
+  setPolicy(document: string, source: string, actor: string): PutPolicyResponse {
+    const parsed = parsePolicy(document);
+    if (!parsed.ok) throw new VigilError('VIGIL_ERR_POLICY_INVALID', `The policy document has ${parsed.problems.length} problem(s); the current policy stays in force`, { details: parsed.problems });
+    const now = this.now();
+    const { version, created } = this.run(() => {
+      const r = this.store.policy.addIfChanged(document, source, actor, now);
+      if (r.created) this.audit(actor, 'policy.changed', `policy:${r.version.version}`, { version: r.version.version, sha256: r.version.sha256, source }, now);
+      return r;
+    });
+    let reevaluating = 0;
+    if (created) {
+      this.policy = parsed.policy;
+      this.policyVersion = version.version;
+      this.effectiveCache.clear();
+      this.reloadApprovals(now);
+      reevaluating = this.scheduleAll(RULE_IDS);
+      this.opts.log.info({ version: version.version, by: actor, hosts: reevaluating }, 'policy changed; re-evaluating every host');
+      for (const l of this.policyListeners) l();
+    }
+    return { ...version, created, reevaluating };
+  }
+
+  /** A retired host's open alerts are closed and its licence seats freed. */
+  retireHost(hostId: string, actor: string): void {
+    const now = this.now();
+    this.run(() => {
+      const host = this.host(hostId);
+      const closure: Closure = { status: 'auto_resolved', resolution: 'host_retired', actor, note: 'the host was retired' };
+      for (const a of this.store.alerts.openOnHost(hostId)) this.lifecycle.close(a, closure, { hostname: host?.hostname ?? null, groups: host?.groups ?? [] }, now);
+      for (const t of this.store.licences.removeHost(hostId)) this.licencesDirty.add(t);
+      this.queue.delete(hostId);
+      this.hostCache.delete(hostId);
+      this.recountDirtyLicences(now);
+    });
+  }
+}

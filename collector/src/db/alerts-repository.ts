@@ -1,0 +1,228 @@
+import type { Alert, AlertAction, AlertHistoryEntry, AlertListQuery, AlertStatus, ListEnvelope, Resolution, RuleId, Severity } from '@vigil/shared';
+import { VigilError } from '@vigil/shared';
+import type { Db } from './database.js';
+import { parseJsonColumn } from './json-column.js';
+
+export interface AlertRow {
+  id: string;
+  rule: RuleId;
+  host_id: string | null;
+  subject: string;
+  severity: Severity;
+  status: AlertStatus;
+  first_seen_at: number;
+  last_seen_at: number;
+  count: number;
+  details: string;
+  monitor_only: number;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  resolution: Resolution | null;
+  resolved_by: string | null;
+  resolved_at: number | null;
+  note: string | null;
+  updated_at: number;
+  cursor: number;
+}
+
+/** An alert row with its host's name and groups, as lists and the feed need them. */
+export interface AlertView extends AlertRow {
+  hostname: string | null;
+  groups: string | null;
+}
+
+/** One stored change of an alert (the feed's unit). */
+export interface AlertEventRow {
+  seq: number;
+  alert_id: string;
+  at: number;
+  action: AlertAction;
+  actor: string;
+  note: string | null;
+  alert: string;
+  groups: string | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The API shape of a row. */
+export function toAlert(r: AlertRow, hostname: string | null): Alert {
+  return {
+    id: r.id,
+    rule: r.rule,
+    hostId: r.host_id,
+    hostname,
+    subject: r.subject,
+    severity: r.severity,
+    status: r.status,
+    firstSeenAt: new Date(r.first_seen_at).toISOString(),
+    lastSeenAt: new Date(r.last_seen_at).toISOString(),
+    count: r.count,
+    details: parseJsonColumn<Record<string, unknown>>(r.details, {}),
+    monitorOnly: r.monitor_only === 1,
+    acknowledgedBy: r.acknowledged_by,
+    acknowledgedAt: iso(r.acknowledged_at),
+    resolution: r.resolution,
+    resolvedBy: r.resolved_by,
+    resolvedAt: iso(r.resolved_at),
+    note: r.note,
+    updatedAt: new Date(r.updated_at).toISOString(),
+    cursor: String(r.cursor),
+  };
+}
+
+const OPEN = "status IN ('open', 'acknowledged')";
+
+/** Filters of the REST list and the feed, as SQL over `alerts a LEFT JOIN hosts h`. */
+function filterSql(q: Partial<AlertListQuery>, params: Record<string, unknown>): string[] {
+  const where: string[] = [];
+  const list = (name: string, column: string, values: readonly string[] | undefined) => {
+    if (!values?.length) return;
+    where.push(`${column} IN (${values.map((_, i) => `@${name}${i}`).join(', ')})`);
+    values.forEach((v, i) => (params[`${name}${i}`] = v));
+  };
+  list('status', 'a.status', q.status);
+  list('rule', 'a.rule', q.rule);
+  list('severity', 'a.severity', q.severity);
+  if (q.hostId) {
+    where.push('a.host_id = @hostId');
+    params.hostId = q.hostId;
+  }
+  if (q.group) {
+    where.push('EXISTS (SELECT 1 FROM json_each(h.groups) g WHERE g.value = @group)');
+    params.group = q.group;
+  }
+  if (q.since) {
+    where.push('a.updated_at >= @since');
+    params.since = Date.parse(q.since);
+  }
+  return where;
+}
+
+/**
+ * Alerts and their history. One open (or acknowledged) alert per (host, rule, subject) is kept by
+ * a partial unique index, so a bug elsewhere fails loudly instead of making duplicates. Methods
+ * run inside the caller's transaction.
+ */
+export class AlertsRepository {
+  private readonly openForRule;
+  private readonly openForHost;
+  private readonly byId;
+  private readonly insertRow;
+  private readonly updateRow;
+  private readonly insertEvent;
+  private readonly setCursor;
+  private readonly history;
+
+  constructor(private readonly db: Db) {
+    this.openForRule = db.prepare<[string | null, string], AlertRow>(`SELECT * FROM alerts WHERE host_id IS ? AND rule = ? AND ${OPEN}`);
+    this.openForHost = db.prepare<[string], AlertRow>(`SELECT * FROM alerts WHERE host_id = ? AND ${OPEN}`);
+    this.byId = db.prepare<[string], AlertView>(`SELECT a.*, h.hostname, h.groups FROM alerts a LEFT JOIN hosts h ON h.id = a.host_id WHERE a.id = ?`);
+    this.insertRow = db.prepare(`INSERT INTO alerts (id, rule, host_id, subject, severity, status, first_seen_at, last_seen_at, count,
+      details, monitor_only, updated_at) VALUES (@id, @rule, @host_id, @subject, @severity, @status, @first_seen_at, @last_seen_at,
+      @count, @details, @monitor_only, @updated_at)`);
+    this.updateRow = db.prepare(`UPDATE alerts SET severity = @severity, status = @status, last_seen_at = @last_seen_at,
+      count = @count, details = @details, acknowledged_by = @acknowledged_by, acknowledged_at = @acknowledged_at,
+      resolution = @resolution, resolved_by = @resolved_by, resolved_at = @resolved_at, note = @note, updated_at = @updated_at
+      WHERE id = @id`);
+    this.insertEvent = db.prepare('INSERT INTO alert_events (alert_id, at, action, actor, note, alert) VALUES (?, ?, ?, ?, ?, ?)');
+    this.setCursor = db.prepare('UPDATE alerts SET cursor = ? WHERE id = ?');
+    this.history = db.prepare<[string], { seq: number; at: number; action: AlertAction; actor: string; note: string | null; alert: string }>(
+      'SELECT seq, at, action, actor, note, alert FROM alert_events WHERE alert_id = ? ORDER BY seq',
+    );
+  }
+
+  /** Open or acknowledged alerts of one rule on one host (`hostId` null: fleet-wide). */
+  openFor(hostId: string | null, rule: RuleId): AlertRow[] {
+    return this.openForRule.all(hostId, rule);
+  }
+
+  openOnHost(hostId: string): AlertRow[] {
+    return this.openForHost.all(hostId);
+  }
+
+  get(id: string): AlertView | undefined {
+    return this.byId.get(id);
+  }
+
+  insert(row: AlertRow): void {
+    this.insertRow.run({ ...row });
+  }
+
+  update(row: AlertRow): void {
+    this.updateRow.run({ ...row });
+  }
+
+  /** Records a change and makes it the alert's latest; returns its seq (the feed cursor). */
+  appendEvent(alertId: string, at: number, action: AlertAction, actor: string, note: string | null, alert: Alert): number {
+    const seq = Number(this.insertEvent.run(alertId, at, action, actor, note, JSON.stringify(alert)).lastInsertRowid);
+    this.setCursor.run(seq, alertId);
+    return seq;
+  }
+
+  historyOf(id: string): AlertHistoryEntry[] {
+    return this.history.all(id).map((e) => {
+      const a = JSON.parse(e.alert) as Alert;
+      return { cursor: String(e.seq), at: new Date(e.at).toISOString(), action: e.action, actor: e.actor, note: e.note, status: a.status, severity: a.severity, count: a.count };
+    });
+  }
+
+  /** Newest first by id (UUIDv7, so by creation time). */
+  list(q: AlertListQuery): ListEnvelope<Alert> {
+    const params: Record<string, unknown> = { limit: q.limit + 1 };
+    const where = filterSql(q, params);
+    if (q.cursor) {
+      if (!/^[0-9a-f-]{36}$/.test(q.cursor)) throw new VigilError('VIGIL_ERR_VALIDATION', 'cursor is not valid');
+      where.push('a.id < @cursor');
+      params.cursor = q.cursor;
+    }
+    const rows = this.db
+      .prepare<Record<string, unknown>, AlertView>(
+        `SELECT a.*, h.hostname, h.groups FROM alerts a LEFT JOIN hosts h ON h.id = a.host_id
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.id DESC LIMIT @limit`,
+      )
+      .all(params);
+    const more = rows.length > q.limit;
+    const page = more ? rows.slice(0, q.limit) : rows;
+    return { items: page.map((r) => toAlert(r, r.hostname)), nextCursor: more ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  /** Changes after `seq`, oldest first, with the host's groups for filtering; at most `limit`. */
+  eventsAfter(seq: number, limit: number): AlertEventRow[] {
+    return this.db
+      .prepare<[number, number], AlertEventRow>(
+        `SELECT e.seq, e.alert_id, e.at, e.action, e.actor, e.note, e.alert, h.groups FROM alert_events e
+         LEFT JOIN alerts a ON a.id = e.alert_id LEFT JOIN hosts h ON h.id = a.host_id
+         WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
+      )
+      .all(seq, limit);
+  }
+
+  /** The latest change's seq (0 when there is none). */
+  lastSeq(): number {
+    return (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM alert_events').get() as { seq: number }).seq;
+  }
+
+  /** `(hostId, rule)` pairs with an open alert of one of `rules`, as `hostId\0rule`. */
+  openPairs(rules: readonly RuleId[]): Set<string> {
+    const rows = this.db
+      .prepare<string[], { host_id: string; rule: string }>(
+        `SELECT DISTINCT host_id, rule FROM alerts WHERE ${OPEN} AND host_id IS NOT NULL AND rule IN (${rules.map(() => '?').join(', ')})`,
+      )
+      .all(...rules);
+    return new Set(rows.map((r) => `${r.host_id}\u0000${r.rule}`));
+  }
+
+  /** Every (host, rule) with an open alert, as `hostId\0rule` (`\0rule` for fleet-wide alerts). */
+  allOpenPairs(): Set<string> {
+    const rows = this.db.prepare<[], { host_id: string | null; rule: string }>(`SELECT DISTINCT host_id, rule FROM alerts WHERE ${OPEN}`).all();
+    return new Set(rows.map((r) => `${r.host_id ?? ''}\u0000${r.rule}`));
+  }
+
+  countOpen(): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM alerts WHERE ${OPEN}`).get() as { n: number }).n;
+  }
+}
+
+/** The groups column of a joined host, parsed. */
+export const groupsOf = (json: string | null): string[] => (json === null ? [] : parseJsonColumn<string[]>(json, []));

@@ -67,6 +67,10 @@ export function hostDetail(store: Store, engine: PolicyEngine, host: Host, now =
     ...host,
     policyVersion: version,
     openAlerts: store.alerts.openOnHost(host.id).length,
+    exceptions: engine
+      .exceptionsCovering(host)
+      .filter((e) => e.expiresAt > now)
+      .map((e) => ({ id: e.id, rule: e.rule, subject: e.subject, expiresAt: new Date(e.expiresAt).toISOString(), reason: e.reason, createdBy: e.createdBy })),
     usb: { ...status(state.usb), present, history },
     software: { ...status(state.software), counts, items: software },
     screenlock: {

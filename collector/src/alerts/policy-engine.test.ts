@@ -177,6 +177,17 @@ describe('software', () => {
     expect(await alerts('&status=open')).toHaveLength(0);
   });
 
+  it('asks the agent for a snapshot when a diff arrives with no inventory to apply it to', async () => {
+    const a = await connect();
+    await a.send('software.changed', { installed: [nodejs], removed: [], upgraded: [] });
+    const command = await a.agent.waitFor((f) => f.type === 'command');
+    expect(command.body).toMatchObject({ kind: 'collect-now' });
+    expect(h.store.hostState.get(a.hostId).software).toBeNull();
+    // Asked once: a second diff in a row does not ask again.
+    await a.send('software.changed', { installed: [bash], removed: [], upgraded: [] });
+    expect(a.agent.frames.filter((f) => f.type === 'command')).toHaveLength(1);
+  });
+
   it('counts licence seats exactly across the fleet and says where', async () => {
     expect((await putPolicy(POLICY)).statusCode).toBe(200);
     const hosts = await Promise.all(['pc-1', 'pc-2', 'pc-3', 'pc-4'].map((n) => connect(n)));
@@ -267,6 +278,8 @@ describe('alert lifecycle', () => {
     expect((await alerts())[0]).toMatchObject({ status: 'resolved', resolution: 'excepted' });
     await a.send('usb.attached', { device: sandiskStick, present: false });
     expect(await alerts('&status=open')).toHaveLength(0);
+    const detail = (await h.app.inject({ url: `/api/v1/hosts/${a.hostId}`, headers: auth })).json();
+    expect(detail.exceptions).toMatchObject([{ rule: 'usb.unauthorised', subject: sandiskStick.key, reason: 'conference week' }]);
     // Past its expiry, the time-driven evaluation opens a new alert.
     h.app.engine.tick(Date.now() + 3_700_000);
     h.app.engine.drainAll();

@@ -92,6 +92,8 @@ const RULES_OF_PROBE: Record<Probe, RuleId[]> = {
 };
 
 const TIME_RULES: readonly RuleId[] = ['terminal.unattended', 'agent.silent'];
+/** A host is asked for a snapshot at most this often. */
+const SNAPSHOT_REQUEST_INTERVAL_MS = 10 * 60_000;
 /** At most this many hosts named in a licence.over_deployed alert's details. */
 const LICENCE_HOSTS_SHOWN = 1000;
 
@@ -115,6 +117,11 @@ export class PolicyEngine {
   private readonly hostCache = new Map<string, HostInfo>();
   private readonly listeners = new Set<(changes: readonly AlertChange[]) => void>();
   private readonly policyListeners = new Set<() => void>();
+  private readonly snapshotListeners = new Set<(hostId: string) => void>();
+  /** Hosts whose facts cannot be rebuilt from what they sent (a diff with no inventory to apply it to). */
+  private readonly snapshotWanted = new Set<string>();
+  /** When each host was last asked for a snapshot (at most one request per host per interval). */
+  private readonly snapshotAsked = new Map<string, number>();
   /** Hosts waiting for a fleet-wide re-evaluation, and the rules to judge. */
   private queue = new Map<string, Set<RuleId>>();
   private draining = false;
@@ -220,8 +227,30 @@ export class PolicyEngine {
     return result;
   }
 
+  /**
+   * Called (after commit) with a host whose agent should send a full snapshot: its facts cannot be
+   * rebuilt from what it sent. At most once per host per `SNAPSHOT_REQUEST_INTERVAL_MS`.
+   */
+  onSnapshotNeeded(listener: (hostId: string) => void): () => void {
+    this.snapshotListeners.add(listener);
+    return () => this.snapshotListeners.delete(listener);
+  }
+
+  private requestSnapshots(): void {
+    if (this.snapshotWanted.size === 0) return;
+    const now = this.now();
+    for (const hostId of this.snapshotWanted) {
+      if (now - (this.snapshotAsked.get(hostId) ?? -Infinity) < SNAPSHOT_REQUEST_INTERVAL_MS) continue;
+      this.snapshotAsked.set(hostId, now);
+      for (const l of this.snapshotListeners) l(hostId);
+    }
+    this.snapshotWanted.clear();
+    if (this.snapshotAsked.size > 100_000) this.snapshotAsked.clear();
+  }
+
   /** After the caller's transaction committed: publish what it changed. */
   afterCommit(): void {
+    this.requestSnapshots();
     const changes = this.lifecycle.takePending();
     if (changes.length === 0) return;
     for (const l of this.listeners) {
@@ -234,6 +263,7 @@ export class PolicyEngine {
   }
 
   afterRollback(): void {
+    this.snapshotWanted.clear();
     this.lifecycle.takePending();
     this.lifecycle.resetOpenHint();
     this.licencesDirty.clear();
@@ -271,7 +301,8 @@ export class PolicyEngine {
   }
 
   private applyMessage(hostId: string, env: AgentEnvelope, at: number): void {
-    const { changed, state, attached } = this.store.hostState.apply(hostId, env, at);
+    const { changed, state, attached, needsSnapshot } = this.store.hostState.apply(hostId, env, at);
+    if (needsSnapshot) this.snapshotWanted.add(hostId);
     const rules = new Set<RuleId>(changed.flatMap((p) => RULES_OF_PROBE[p]));
     // Any frame ends silence; only judge it when an agent.silent alert may be open.
     const silent = this.lifecycle.mayHaveOpen(hostId, 'agent.silent');
@@ -324,6 +355,11 @@ export class PolicyEngine {
       for (const a of this.approvalsByProduct.get(`${d.vendorId}:${d.productId}`) ?? []) out.add(a);
     }
     return [...out];
+  }
+
+  /** Exceptions in force that cover a host. */
+  exceptionsCovering(host: { id: string; groups: readonly string[] }): ActiveException[] {
+    return this.exceptions.filter((e) => approvalCoversHost(e.scope, host));
   }
 
   private exceptionFor(host: { id: string; groups: readonly string[] } | null, f: Finding): ActiveException | undefined {

@@ -86,7 +86,7 @@ export class HostStateRepository {
    * the engine must re-judge) with their new state, and for USB attaches the device that arrived
    * (an occurrence, judged even if it is gone again by the time anyone looks).
    */
-  apply(hostId: string, env: AgentEnvelope, at: number): { changed: Probe[]; state: HostState; attached?: UsbDevice } {
+  apply(hostId: string, env: AgentEnvelope, at: number): { changed: Probe[]; state: HostState; attached?: UsbDevice; needsSnapshot?: true } {
     const state: HostState = { usb: null, software: null, screenlock: null, sessions: null };
     const changed: Probe[] = [];
     const set = <P extends Probe>(probe: P, value: HostState[P]) => {
@@ -117,8 +117,8 @@ export class HostStateRepository {
       }
       case 'software.changed': {
         const current = this.get(hostId, ['software']).software;
-        // A diff without a known base cannot rebuild the inventory; the next snapshot will.
-        if (!current?.known) break;
+        // A diff without a known base cannot rebuild the inventory: ask for a snapshot.
+        if (!current?.known) return { changed, state, needsSnapshot: true };
         const byId = new Map(current.items.map((i) => [softwareIdentity(i), i]));
         for (const item of env.body.removed) byId.delete(softwareIdentity(item));
         for (const { from, to } of env.body.upgraded) {

@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { CLOSE_CODES, VigilError } from '@vigil/shared';
+import { CLOSE_CODES, uuidv7, VigilError } from '@vigil/shared';
 import type { AgentIdentity } from '../db/agents-repository.js';
 import { AgentConnection, type ConnectionSettings } from '../services/agent-connection.js';
 import { IngestQueue } from '../services/ingest-queue.js';
@@ -61,6 +61,14 @@ export const agentGatewayPlugin = fp(
     // A policy change can lower a host's unattended threshold below the idle threshold agents use.
     engine.onPolicyChange(() => {
       for (const c of connections.values()) c.sendConfig();
+    });
+    // The engine could not rebuild a host's facts (a software diff with no inventory): ask its agent for a snapshot.
+    engine.onSnapshotNeeded((hostId) => {
+      for (const c of connections.values()) {
+        if (c.hostId !== hostId) continue;
+        c.send('command', { id: uuidv7(), kind: 'collect-now' });
+        app.log.info({ hostId }, 'asked the agent for a full snapshot');
+      }
     });
     app.decorateRequest('agent', null);
 

@@ -62,6 +62,8 @@ const probeStatus = {
 export const HostDetail = Host.extend({
   policyVersion: z.number().int(),
   openAlerts: z.number().int(),
+  /** Exceptions in force that cover this host: breaches accepted for a while, and why. */
+  exceptions: z.array(z.object({ id: z.string(), rule: z.string(), subject: z.string().nullable(), expiresAt: z.string(), reason: z.string(), createdBy: z.string() })),
   usb: z.object({
     ...probeStatus,
     present: z.array(z.record(z.string(), z.unknown())),

@@ -68,6 +68,14 @@ export interface ReconcileResult {
 
 export const occurrenceKey = (rule: RuleId, subject: string) => `${rule}\u0000${subject}`;
 
+/** Detail keys that change with the clock alone (how long idle, how long silent): not a change worth an event. */
+const VOLATILE_DETAILS = new Set(['idleSeconds', 'silentSeconds', 'message']);
+
+/** The details JSON without its volatile keys, for telling a real change from the clock ticking. */
+function stableDetails(json: string): string {
+  return JSON.stringify(JSON.parse(json), (key, value: unknown) => (VOLATILE_DETAILS.has(key) ? undefined : value));
+}
+
 const CLEARED: Closure = { status: 'auto_resolved', resolution: 'cleared', actor: ENGINE_ACTOR, note: null };
 const rank = (s: AlertRow['severity']) => SEVERITIES.indexOf(s);
 
@@ -156,11 +164,19 @@ export class AlertLifecycle {
         }
         const again = opts.occurrences?.has(occurrenceKey(rule, f.subject)) ?? false;
         const escalated = rank(f.severity) > rank(existing.severity);
-        const row: AlertRow = { ...existing, details, severity: f.severity, last_seen_at: now, count: existing.count + (again ? 1 : 0) };
-        if (again || escalated) row.updated_at = now;
+        const changed = f.severity !== existing.severity || stableDetails(details) !== stableDetails(existing.details);
+        const row: AlertRow = {
+          ...existing,
+          details,
+          severity: f.severity,
+          last_seen_at: f.observed === false ? existing.last_seen_at : now,
+          count: existing.count + (again ? 1 : 0),
+        };
+        if (again || changed) row.updated_at = now;
         this.repo.update(row);
         if (escalated) this.record(row, scope, 'escalated', ENGINE_ACTOR, `severity ${existing.severity} → ${f.severity}`, now);
         else if (again) this.record(row, scope, 'bumped', ENGINE_ACTOR, null, now);
+        else if (changed) this.record(row, scope, 'updated', ENGINE_ACTOR, f.severity === existing.severity ? null : `severity ${existing.severity} → ${f.severity}`, now);
         if (again) result.bumped++;
       }
       for (const gone of open.values()) {

@@ -52,7 +52,7 @@ async function agentOn(hostname: string, groups: string[]) {
 }
 
 describe('alert notifications', () => {
-  it('sends opened and auto_resolved to a webhook, but nothing for a monitor-only group', async () => {
+  it('sends opened and resolved to a webhook, not the unplug (an update), and nothing for a monitor-only group', async () => {
     const target = await h.app.inject({ method: 'POST', url: '/api/v1/notifications/targets', headers: auth, payload: { name: 'siem', kind: 'webhook', config: { url: `${base}/hook` } } });
     expect(target.statusCode).toBe(201);
     const policy = await h.app.inject({ method: 'PUT', url: '/api/v1/policy', headers: { ...auth, 'content-type': 'application/yaml' }, payload: 'overrides:\n  - { groups: [pilot], mode: monitor-only }\n' });
@@ -69,12 +69,15 @@ describe('alert notifications', () => {
 
     const env = office.send('usb.detached', { key: sandiskStick.key, busPath: sandiskStick.busPath });
     await office.waitForAck(env.seq);
-    await until(() => received.find((r) => r.body.action === 'auto_resolved'));
+    const alertId = (opened.body.alert as { id: string }).id;
+    const approval = await h.app.inject({ method: 'POST', url: '/api/v1/usb/approvals', headers: auth, payload: { alertId, reason: 'known stick' } });
+    expect(approval.statusCode).toBe(201);
+    await until(() => received.find((r) => r.body.action === 'resolved'));
     // The pilot host's alert exists, recorded as monitor-only, and was never sent.
     const pilotAlerts = (await h.app.inject({ url: '/api/v1/alerts?q=&limit=10', headers: auth })).json().items.filter((x: { hostname: string }) => x.hostname === 'pilot-1');
     expect(pilotAlerts).toMatchObject([{ monitorOnly: true, status: 'open' }]);
     expect(received.filter((r) => (r.body.alert as { hostname?: string } | undefined)?.hostname === 'pilot-1')).toEqual([]);
-    expect(received.filter((r) => r.body.type === 'alert').map((r) => r.body.action)).toEqual(['opened', 'auto_resolved']);
+    expect(received.filter((r) => r.body.type === 'alert').map((r) => r.body.action)).toEqual(['opened', 'resolved']);
   });
 });
 

@@ -85,16 +85,18 @@ describe('usb.unauthorised', () => {
     expect(open[0]).toMatchObject({ hostId: a.hostId, hostname: 'ws-0042', severity: 'high', count: 1, status: 'open' });
     expect(open[0]?.details).toMatchObject({ vendorId: '0781', productId: '5581', busPaths: ['1-1.2'] });
 
+    // Unplugged, it stays an incident: the alert stays open, marked no longer present.
     await a.send('usb.detached', { key: sandiskStick.key, busPath: sandiskStick.busPath });
-    const afterDetach = await alerts(`&hostId=${a.hostId}`);
-    expect(afterDetach.find((x) => x.subject === sandiskStick.key)).toMatchObject({ status: 'auto_resolved', resolution: 'cleared' });
+    const afterDetach = (await alerts(`&hostId=${a.hostId}`)).find((x) => x.subject === sandiskStick.key);
+    expect(afterDetach).toMatchObject({ status: 'open', count: 1, lastSeenAt: open[0]?.lastSeenAt });
+    expect(afterDetach?.details).toMatchObject({ present: false });
 
-    // Plugged in again: a new alert (the last one closed); plugged again while open: bumped.
+    // Plugged in again, twice: the same alert, bumped each time.
     await a.send('usb.attached', { device: sandiskStick, present: false });
     await a.send('usb.attached', { device: { ...sandiskStick, busPath: '1-1.2' }, present: false });
     open = (await alerts('&status=open')).filter((x) => x.subject === sandiskStick.key);
     expect(open).toHaveLength(1);
-    expect(open[0]?.count).toBe(2);
+    expect(open[0]).toMatchObject({ count: 3, details: { present: true } });
 
     const approve = await h.app.inject({
       method: 'POST',
@@ -107,20 +109,20 @@ describe('usb.unauthorised', () => {
     const detail = await h.app.inject({ url: `/api/v1/alerts/${open[0]?.id}`, headers: auth });
     const resolved = AlertWithHistory.parse(detail.json());
     expect(resolved).toMatchObject({ status: 'resolved', resolution: 'approved', resolvedBy: 'first-run admin' });
-    expect(resolved.history.map((e) => e.action)).toEqual(['opened', 'bumped', 'resolved']);
+    expect(resolved.history.map((e) => e.action)).toEqual(['opened', 'updated', 'bumped', 'bumped', 'resolved']);
     // Approved: attaching it again raises nothing.
     await a.send('usb.attached', { device: sandiskStick, present: false });
     expect((await alerts('&status=open')).filter((x) => x.subject === sandiskStick.key)).toHaveLength(0);
 
     // Every state change and the approval went into the audit chain, which verifies.
     const actions = h.store.audit.list({ limit: 100 }).items.map((e) => e.action);
-    expect(actions.filter((x) => x === 'alert.opened')).toHaveLength(3); // keyboard, stick, stick again
-    expect(actions).toEqual(expect.arrayContaining(['usb.approval.created', 'alert.resolved', 'alert.auto_resolved']));
+    expect(actions.filter((x) => x === 'alert.opened')).toHaveLength(2); // the keyboard and the stick
+    expect(actions).toEqual(expect.arrayContaining(['usb.approval.created', 'alert.resolved']));
     expect(actions).not.toContain('alert.bumped');
     expect(h.store.audit.verify()).toMatchObject({ ok: true });
   });
 
-  it('does not miss a stick attached and detached within one batch', async () => {
+  it('keeps the alert of a stick attached and detached within one batch', async () => {
     const a = await connect();
     await a.send('snapshot', snapshot({ usb: [] }));
     a.agent.send('usb.attached', { device: sandiskStick, present: false });
@@ -128,7 +130,16 @@ describe('usb.unauthorised', () => {
     await a.agent.waitForAck(last.seq);
     const all = await alerts();
     expect(all).toHaveLength(1);
-    expect(all[0]).toMatchObject({ subject: sandiskStick.key, status: 'auto_resolved', count: 1 });
+    expect(all[0]).toMatchObject({ subject: sandiskStick.key, status: 'open', count: 1, details: { present: false } });
+  });
+
+  it("auto-resolves an unplugged device's alert when the policy comes to allow it", async () => {
+    const a = await connect();
+    await a.send('usb.attached', { device: sandiskStick, present: false });
+    await a.send('usb.detached', { key: sandiskStick.key, busPath: sandiskStick.busPath });
+    expect((await putPolicy('usb: { allow: [ { vendorId: "0781", note: "SanDisk" } ] }')).statusCode).toBe(200);
+    h.app.engine.drainAll();
+    expect((await alerts())[0]).toMatchObject({ status: 'auto_resolved', resolution: 'cleared' });
   });
 
   it('lets a HID-only allow rule pass a keyboard but not a keyboard that is also mass storage', async () => {
@@ -354,7 +365,7 @@ describe('live feed', () => {
     expect(frames[0]).toMatchObject({ action: 'opened', alert: { subject: sandiskStick.key, status: 'open' } });
     ws.close();
 
-    // While disconnected: a bump and a detach (auto-resolve). Resuming replays exactly those.
+    // While disconnected: a bump and a detach (an update: no longer present). Resuming replays exactly those.
     await a.send('usb.attached', { device: sandiskStick, present: false });
     await a.send('usb.detached', { key: sandiskStick.key, busPath: sandiskStick.busPath });
     const resumed: AlertFeedFrame[] = [];
@@ -364,7 +375,8 @@ describe('live feed', () => {
     await until(() => resumed.length === 2);
     await a.send('usb.attached', { device: sandiskStick, present: false });
     await until(() => resumed.length === 3);
-    expect(resumed.map((f) => f.action)).toEqual(['bumped', 'auto_resolved', 'opened']);
+    expect(resumed.map((f) => f.action)).toEqual(['bumped', 'updated', 'bumped']);
+    expect(resumed.map((f) => f.alert.count)).toEqual([2, 2, 3]);
     const cursors = resumed.map((f) => Number(f.cursor));
     expect(cursors).toEqual([...cursors].sort((x, y) => x - y));
     ws2.close();
@@ -393,7 +405,7 @@ describe('host detail', () => {
     expect(d.software.counts).toMatchObject({ approved: 1, prohibited: 1 });
     expect(d.software.items.find((x: SoftwareItem) => x.name === 'transmission-gtk')).toMatchObject({ status: 'prohibited', title: 'BitTorrent clients' });
     expect(d.screenlock.status).toBe('never');
-    expect(d.openAlerts).toBe(2);
+    expect(d.openAlerts).toBe(3); // the keyboard, the stick (unplugged, still open), BitTorrent
   });
 });
 

@@ -1,5 +1,5 @@
-import type { AgentEnvelope, AuditAction, CoverageScope, SoftwareItem, CreateExceptionRequest, CreateUsbApprovalRequest, PolicyException, PutPolicyResponse, RuleId, UsbApproval as ApiUsbApproval, UsbBaselineRequest, UsbDevice } from '@vigil/shared';
-import { RULE_IDS, VigilError } from '@vigil/shared';
+import type { AgentEnvelope, AuditAction, CoverageScope, SoftwareItem, CreateExceptionRequest, CreateUsbApprovalRequest, PolicyException, PutPolicyResponse, RuleId, UsbApproval as ApiUsbApproval, UsbBaselineRequest } from '@vigil/shared';
+import { RULE_IDS, UsbDevice, VigilError } from '@vigil/shared';
 import { DEFAULT_POLICY, type Policy } from '@vigil/shared/policy';
 import type { ActiveException } from '../db/approvals-repository.js';
 import { groupsOf, type AlertRow } from '../db/alerts-repository.js';
@@ -82,6 +82,19 @@ const toHostInfo = (r: HostRow): HostInfo => ({
   lastSeenAt: r.last_seen_at,
   lastGoodbye: r.last_goodbye,
 });
+
+/** The device an open usb.unauthorised alert is about, rebuilt from its details (for a device no longer attached). */
+function deviceFromAlert(a: AlertRow): UsbDevice | undefined {
+  let d: Record<string, unknown>;
+  try {
+    d = JSON.parse(a.details) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const busPaths = Array.isArray(d.busPaths) ? d.busPaths : [];
+  const parsed = UsbDevice.safeParse({ ...d, key: a.subject, busPath: busPaths[0] ?? '', isHub: d.isHub ?? false, isRootHub: d.isRootHub ?? false });
+  return parsed.success ? parsed.data : undefined;
+}
 
 /** The rules a change of each probe can affect. */
 const RULES_OF_PROBE: Record<Probe, RuleId[]> = {
@@ -387,9 +400,23 @@ export class PolicyEngine {
     };
 
     if (rules.has('usb.unauthorised') && st.usb?.known) {
-      const devices = st.usb.items;
+      const present = st.usb.items;
+      const presentKeys = new Set(present.map((d) => d.key));
+      // An unauthorised device keeps its alert after it is unplugged (a stick used for ten seconds
+      // is still an incident): it is judged again from the alert until a person resolves it, an
+      // approval covers it or the policy allows it, and attaching it again bumps the alert.
+      const gone = this.lifecycle.mayHaveOpen(host.id, 'usb.unauthorised')
+        ? this.store.alerts
+            .openFor(host.id, 'usb.unauthorised')
+            .filter((a) => !presentKeys.has(a.subject))
+            .map(deviceFromAlert)
+            .filter((d): d is UsbDevice => d !== undefined)
+        : [];
+      const devices = gone.length ? [...present, ...gone] : present;
       take('usb.unauthorised', () =>
-        evaluateUsb(devices, host, { usb: this.policy.usb, severity: eff.severities['usb.unauthorised'] }, this.approvalsForDevices(devices), now),
+        evaluateUsb(devices, host, { usb: this.policy.usb, severity: eff.severities['usb.unauthorised'] }, this.approvalsForDevices(devices), now).map((f) =>
+          presentKeys.has(f.subject) ? { ...f, details: { ...f.details, present: true } } : { ...f, details: { ...f.details, present: false }, observed: false },
+        ),
       );
     }
     if ((rules.has('software.unapproved') || rules.has('software.prohibited')) && st.software?.known) {

@@ -15,6 +15,11 @@ export interface Finding {
   subject: string;
   severity: Severity;
   details: JsonObject;
+  /**
+   * False when the breach still stands but was not observed now — an unauthorised device that
+   * has been unplugged keeps its alert, whose `lastSeenAt` stays when it was last attached.
+   */
+  observed?: boolean;
 }
 
 /**

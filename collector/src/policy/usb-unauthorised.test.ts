@@ -114,7 +114,7 @@ describe('evaluateUsb', () => {
       severity: 'high',
       details: {
         vendorId: '2345', productId: '5432', serial: '', manufacturer: 'Linux 3.10.49 with dwc_otg_pcd', product: 'Composite Gadget (HID + MS)',
-        deviceClass: 'ef', interfaceClasses: ['03', '08'], removable: 'unknown', busPaths: ['1-1.3'],
+        deviceClass: 'ef', interfaceClasses: ['03', '08'], removable: 'unknown', isHub: false, isRootHub: false, busPaths: ['1-1.3'],
         reasons: [expect.stringMatching(/also has \[08\]/), expect.stringMatching(/default deny/)],
       },
     });

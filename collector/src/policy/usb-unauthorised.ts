@@ -124,6 +124,8 @@ export function evaluateUsb(devices: readonly UsbDevice[], host: UsbHost, settin
       deviceClass: d.deviceClass,
       interfaceClasses: d.interfaceClasses,
       removable: d.removable,
+      isHub: d.isHub,
+      isRootHub: d.isRootHub,
       busPaths,
       reasons,
     },

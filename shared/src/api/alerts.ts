@@ -24,8 +24,12 @@ export type Resolution = z.infer<typeof Resolution>;
 /** What a person may give when resolving by hand. */
 export const ManualResolution = z.enum(['approved', 'removed', 'false_positive', 'fixed', 'other']);
 
-/** What happened to an alert in one change (its history, and the feed). */
-export const ALERT_ACTIONS = ['opened', 'bumped', 'escalated', 'acknowledged', 'resolved', 'auto_resolved'] as const;
+/**
+ * What happened to an alert in one change (its history, and the feed): `bumped` — the breach
+ * happened again; `escalated` — its severity rose; `updated` — its details changed (a licence
+ * count, a device unplugged) or its severity fell; the rest are state changes.
+ */
+export const ALERT_ACTIONS = ['opened', 'bumped', 'escalated', 'updated', 'acknowledged', 'resolved', 'auto_resolved'] as const;
 export const AlertAction = z.enum(ALERT_ACTIONS);
 export type AlertAction = z.infer<typeof AlertAction>;
 

@@ -1,19 +1,7 @@
 // Ingest throughput through the real path: WebSocket → schema → SQLite commit → ack, with
 // K agents each keeping a window of messages in flight, as the agent's link does.
-import WebSocket from 'ws';
-import { agentEnvelope, PROTOCOL_VERSION } from '@vigil/shared';
-import { cpuSeconds, enrol, rssBytes, startCollector, tempDir } from './lib.mjs';
-
-function connectAgent(url, creds) {
-  const ws = new WebSocket(url.replace(/^http/, 'ws') + '/agent/v1', { headers: { authorization: `Bearer ${creds.agentToken}` }, perMessageDeflate: false });
-  return new Promise((resolve, reject) => {
-    ws.once('error', reject);
-    ws.once('open', () => {
-      ws.send(JSON.stringify(agentEnvelope('hello', 0, { protocolVersion: PROTOCOL_VERSION, agentVersion: '0.1.0', agentId: creds.agentId })));
-      ws.once('message', () => resolve(ws)); // config
-    });
-  });
-}
+import { agentEnvelope } from '@vigil/shared';
+import { connectAgent, cpuSeconds, enrol, rssBytes, startCollector, tempDir } from './lib.mjs';
 
 /** One agent sends `count` session.state events keeping `window` unacknowledged; resolves when all are acked. */
 function drive(ws, count, window) {

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { agentEnvelope, PROTOCOL_VERSION } from '@vigil/shared';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ENROL_SECRET = 'bench-enrol-secret-0123456789abcdef';
@@ -46,6 +48,18 @@ export async function enrol(url, hostname) {
   });
   if (res.status !== 201) throw new Error(`enrol: ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+/** An agent's WebSocket after `hello` (seq 0) and the collector's `config` answer: the next seq is 1. */
+export function connectAgent(url, creds) {
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + '/agent/v1', { headers: { authorization: `Bearer ${creds.agentToken}` }, perMessageDeflate: false });
+  return new Promise((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => {
+      ws.send(JSON.stringify(agentEnvelope('hello', 0, { protocolVersion: PROTOCOL_VERSION, agentVersion: '0.1.0', agentId: creds.agentId })));
+      ws.once('message', () => resolve(ws)); // config
+    });
+  });
 }
 
 /** CPU seconds (user+system) of a process from /proc. */

@@ -188,6 +188,21 @@ describe('software', () => {
     expect(await alerts('&status=open')).toHaveLength(0);
   });
 
+  it('bounds what one host can raise: at most 200 alerts per rule, the rest folded into one', async () => {
+    const a = await connect();
+    const many: SoftwareItem[] = Array.from({ length: 5000 }, (_, i) => ({ name: `junk-${String(i).padStart(4, '0')}`, version: '1.0', source: 'dpkg', publisher: 'Nobody <x@example.com>' }));
+    await a.send('snapshot', snapshot({ software: many }));
+    const open = await alerts('&rule=software.unapproved');
+    expect(open).toHaveLength(200);
+    const more = open.find((x) => x.subject === '(more)');
+    expect(more?.details).toMatchObject({ count: 4801 });
+    expect((more?.details.subjects as string[]).length).toBe(100);
+    expect(open.filter((x) => x.subject === 'dpkg:junk-0000')).toHaveLength(1);
+    // Removing them all clears every one.
+    await a.send('software.changed', { installed: [], removed: many, upgraded: [] });
+    expect(await alerts('&rule=software.unapproved&status=open')).toHaveLength(0);
+  });
+
   it('asks the agent for a snapshot when a diff arrives with no inventory to apply it to', async () => {
     const a = await connect();
     await a.send('software.changed', { installed: [nodejs], removed: [], upgraded: [] });

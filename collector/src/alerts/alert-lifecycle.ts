@@ -56,6 +56,8 @@ export interface ReconcileOptions {
   monitorOnly: boolean;
   /** `rule\0subject` of breaches that happened again just now (a USB attach): bump their count. */
   occurrences?: ReadonlySet<string>;
+  /** The open alerts of some rules, when the caller has just read them (saves reading them again). */
+  openAlerts?: Partial<Record<RuleId, readonly AlertRow[]>>;
   /** Decide how a cleared alert closes; undefined: auto_resolved, `cleared`. */
   clearedAs?: (alert: AlertRow) => Closure | undefined;
 }
@@ -67,6 +69,9 @@ export interface ReconcileResult {
 }
 
 export const occurrenceKey = (rule: RuleId, subject: string) => `${rule}\u0000${subject}`;
+
+/** How stale an open alert's lastSeenAt may get while its breach still holds unchanged. */
+export const LAST_SEEN_REFRESH_MS = 60_000;
 
 /** Detail keys that change with the clock alone (how long idle, how long silent): not a change worth an event. */
 const VOLATILE_DETAILS = new Set(['idleSeconds', 'silentSeconds', 'message']);
@@ -127,7 +132,7 @@ export class AlertLifecycle {
       const key = pairKey(scope.hostId, rule);
       const found = findings.some((f) => f.rule === rule);
       if (!found && !this.maybeOpen.has(key)) continue;
-      const open = new Map(this.repo.openFor(scope.hostId, rule).map((a) => [a.subject, a]));
+      const open = new Map((opts.openAlerts?.[rule] ?? this.repo.openFor(scope.hostId, rule)).map((a) => [a.subject, a]));
       if (found) this.maybeOpen.add(key);
       else if (open.size === 0) this.maybeOpen.delete(key);
       for (const f of findings) {
@@ -164,7 +169,11 @@ export class AlertLifecycle {
         }
         const again = opts.occurrences?.has(occurrenceKey(rule, f.subject)) ?? false;
         const escalated = rank(f.severity) > rank(existing.severity);
-        const changed = f.severity !== existing.severity || stableDetails(details) !== stableDetails(existing.details);
+        const changed = f.severity !== existing.severity || (details !== existing.details && stableDetails(details) !== stableDetails(existing.details));
+        // A breach that merely still holds is not rewritten on every evaluation: lastSeenAt moves
+        // with a change, an occurrence, or at most once a minute.
+        const refresh = f.observed !== false && now - existing.last_seen_at >= LAST_SEEN_REFRESH_MS;
+        if (!again && !changed && !refresh) continue;
         const row: AlertRow = {
           ...existing,
           details,

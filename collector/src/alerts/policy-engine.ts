@@ -1,5 +1,5 @@
 import type { AgentEnvelope, AuditAction, CoverageScope, SoftwareItem, CreateExceptionRequest, CreateUsbApprovalRequest, PolicyException, PutPolicyResponse, RuleId, UsbApproval as ApiUsbApproval, UsbBaselineRequest } from '@vigil/shared';
-import { RULE_IDS, SEVERITIES, UsbDevice, VigilError } from '@vigil/shared';
+import { RULE_IDS, SEVERITIES, VigilError, type UsbDevice } from '@vigil/shared';
 import { DEFAULT_POLICY, type Policy } from '@vigil/shared/policy';
 import type { ActiveException } from '../db/approvals-repository.js';
 import { groupsOf, type AlertRow } from '../db/alerts-repository.js';
@@ -91,9 +91,28 @@ function deviceFromAlert(a: AlertRow): UsbDevice | undefined {
   } catch {
     return undefined;
   }
+  // The engine wrote these details from a valid device: check the shape cheaply rather than with zod.
+  const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
+  const vendorId = str('vendorId');
+  const productId = str('productId');
+  const interfaceClasses = Array.isArray(d.interfaceClasses) ? d.interfaceClasses.filter((c): c is string => typeof c === 'string') : undefined;
+  const removable = str('removable');
+  if (!vendorId || !productId || !interfaceClasses || (removable !== 'fixed' && removable !== 'removable' && removable !== 'unknown')) return undefined;
   const busPaths = Array.isArray(d.busPaths) ? d.busPaths : [];
-  const parsed = UsbDevice.safeParse({ ...d, key: a.subject, busPath: busPaths[0] ?? '', isHub: d.isHub ?? false, isRootHub: d.isRootHub ?? false });
-  return parsed.success ? parsed.data : undefined;
+  return {
+    key: a.subject,
+    vendorId,
+    productId,
+    serial: str('serial') ?? '',
+    manufacturer: str('manufacturer') ?? '',
+    product: str('product') ?? '',
+    deviceClass: str('deviceClass') ?? '00',
+    interfaceClasses,
+    busPath: typeof busPaths[0] === 'string' ? busPaths[0] : '',
+    removable,
+    isHub: d.isHub === true,
+    isRootHub: d.isRootHub === true,
+  };
 }
 
 /** The rules a change of each probe can affect. */
@@ -441,6 +460,7 @@ export class PolicyEngine {
     const st = state ?? this.store.hostState.get(host.id, PROBES.filter((p) => RULES_OF_PROBE[p].some((r) => rules.has(r))));
     const judged: RuleId[] = [];
     const findings: Finding[] = [];
+    const openAlerts: Partial<Record<RuleId, AlertRow[]>> = {};
     const take = (rule: RuleId, fs: () => Finding[]) => {
       judged.push(rule);
       if (eff.enabled[rule]) findings.push(...fs());
@@ -452,13 +472,12 @@ export class PolicyEngine {
       // An unauthorised device keeps its alert after it is unplugged (a stick used for ten seconds
       // is still an incident): it is judged again from the alert until a person resolves it, an
       // approval covers it or the policy allows it, and attaching it again bumps the alert.
-      const gone = this.lifecycle.mayHaveOpen(host.id, 'usb.unauthorised')
-        ? this.store.alerts
-            .openFor(host.id, 'usb.unauthorised')
-            .filter((a) => !presentKeys.has(a.subject))
-            .map(deviceFromAlert)
-            .filter((d): d is UsbDevice => d !== undefined)
-        : [];
+      const openUsb = this.lifecycle.mayHaveOpen(host.id, 'usb.unauthorised') ? this.store.alerts.openFor(host.id, 'usb.unauthorised') : [];
+      openAlerts['usb.unauthorised'] = openUsb;
+      const gone = openUsb
+        .filter((a) => !presentKeys.has(a.subject))
+        .map(deviceFromAlert)
+        .filter((d): d is UsbDevice => d !== undefined);
       const devices = gone.length ? [...present, ...gone] : present;
       take('usb.unauthorised', () =>
         evaluateUsb(devices, host, { usb: this.policy.usb, severity: eff.severities['usb.unauthorised'] }, this.approvalsForDevices(devices), now).map((f) =>
@@ -508,6 +527,7 @@ export class PolicyEngine {
     this.lifecycle.reconcile({ hostId: host.id, hostname: host.hostname, groups: host.groups, rules: judged }, capFindings(active), {
       now,
       monitorOnly: eff.mode === 'monitor-only',
+      openAlerts,
       ...(opts.occurrences ? { occurrences: opts.occurrences } : {}),
       clearedAs: (a) => {
         const e = excepted.get(occurrenceKey(a.rule, a.subject));

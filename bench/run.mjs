@@ -31,7 +31,7 @@ The collector runs as its own process; the load generator (this process) shares 
 
 | measure | value |
 |---|---|
-| ingest: ${i.agents} agents × ${i.perAgent} \`session.state\` events, ${i.window} in flight each | **${i.eventsPerSecond.toLocaleString('en')} events/s** (${i.events.toLocaleString('en')} in ${i.seconds} s, each applied to the host's state, judged by the policy engine (`terminal.unattended`) and committed to SQLite before its ack) |
+| ingest: ${i.agents} agents × ${i.perAgent} \`session.state\` events, ${i.window} in flight each | **${i.eventsPerSecond.toLocaleString('en')} events/s** (${i.events.toLocaleString('en')} in ${i.seconds} s, each applied to the host's state, judged by the policy engine (\`terminal.unattended\`) and committed to SQLite before its ack) |
 | collector CPU during ingest | ${i.collectorCpuSeconds} s of CPU in ${i.seconds} s |
 | collector RSS after ingest | ${i.collectorRssMiB} MiB |
 | agent outbox, one fsynced append at a time | ${o.singleAppendsPerSecond.toLocaleString('en')} appends/s |

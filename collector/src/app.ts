@@ -3,6 +3,7 @@ import type { Store } from './db/store.js';
 import { loggerOptions } from './logger.js';
 import { agentGatewayPlugin } from './plugins/agent-gateway.js';
 import { authPlugin } from './plugins/auth.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { storePlugin } from './plugins/store.js';
 import { notificationsPlugin, type NotificationsOptions } from './plugins/notifications.js';
@@ -56,6 +57,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(storePlugin, { store: opts.store });
   await app.register(authPlugin);
+  await app.register(metricsPlugin);
   await app.register(notificationsPlugin, opts.notifications ?? {});
   await app.register(policyEnginePlugin, {
     heartbeatSeconds: opts.heartbeatSeconds ?? 30,

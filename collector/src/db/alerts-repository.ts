@@ -222,6 +222,13 @@ export class AlertsRepository {
   countOpen(): number {
     return (this.db.prepare(`SELECT count(*) AS n FROM alerts WHERE ${OPEN}`).get() as { n: number }).n;
   }
+
+  /** Open (or acknowledged) alerts by rule and severity (for metrics). */
+  countOpenByRuleAndSeverity(): { rule: string; severity: string; n: number }[] {
+    return this.db
+      .prepare<[], { rule: string; severity: string; n: number }>(`SELECT rule, severity, count(*) AS n FROM alerts WHERE ${OPEN} GROUP BY rule, severity`)
+      .all();
+  }
 }
 
 /** The groups column of a joined host, parsed. */

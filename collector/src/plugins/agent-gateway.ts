@@ -36,11 +36,12 @@ export const agentGatewayPlugin = fp(
     const settings: ConnectionSettings = { maxBadFrames: 20, helloTimeoutMs: 10_000, maxInflight: 1000, ...opts };
     const connections = new Map<string, AgentConnection>();
     const engine = app.engine;
+    const metrics = app.metrics;
     const queue = new IngestQueue(app.store, (err) => app.log.error({ err }, 'ingest commit failed'), 2000, {
       onStored: (hostId, env, at) => engine.onMessage(hostId, env, at),
       afterCommit: () => engine.afterCommit(),
       afterRollback: () => engine.afterRollback(),
-    });
+    }, metrics);
     app.store.agents.resetConnections();
 
     const gateway: AgentGateway = {
@@ -92,6 +93,7 @@ export const agentGatewayPlugin = fp(
     app.get('/agent/v1', { websocket: true, preValidation: authenticate }, (socket, request) => {
       const agent = request.agent as AgentIdentity;
       const log = request.log.child({ agentId: agent.agentId, hostId: agent.hostId });
+      metrics.agentConnected();
       new AgentConnection(agent.agentId, agent.hostId, socket, queue, app.store.agents, settings, {
         onHello(conn) {
           const previous = connections.get(conn.agentId);
@@ -104,12 +106,13 @@ export const agentGatewayPlugin = fp(
         },
         idleThresholdFor: (hostId, configured) => engine.idleThresholdFor(hostId, configured),
         onClose(conn) {
+          metrics.agentDisconnected();
           if (connections.get(conn.agentId) !== conn) return;
           connections.delete(conn.agentId);
           if (!closing) app.store.agents.markDisconnected(conn.hostId);
           log.info('agent disconnected');
         },
-      }, log);
+      }, log, metrics);
     });
 
     let closing = false;
@@ -121,5 +124,5 @@ export const agentGatewayPlugin = fp(
       app.store.agents.resetConnections();
     });
   },
-  { name: 'vigil-agent-gateway', dependencies: ['vigil-store', 'vigil-policy-engine'] },
+  { name: 'vigil-agent-gateway', dependencies: ['vigil-store', 'vigil-metrics', 'vigil-policy-engine'] },
 );

@@ -38,12 +38,15 @@ export const policyEnginePlugin = fp(
       },
     });
     const feed = new AlertFeed();
-    engine.onChanges((changes) => feed.publish(changes));
+    engine.onChanges((changes) => {
+      for (const c of changes) app.metrics.alertChanged(c.action);
+      feed.publish(changes);
+    });
     engine.load();
     app.decorate('engine', engine);
     app.decorate('alertFeed', feed);
     app.addHook('onReady', async () => engine.start());
     app.addHook('preClose', async () => engine.stop());
   },
-  { name: 'vigil-policy-engine', dependencies: ['vigil-store', 'vigil-notifications'] },
+  { name: 'vigil-policy-engine', dependencies: ['vigil-store', 'vigil-metrics', 'vigil-notifications'] },
 );

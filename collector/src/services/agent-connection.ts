@@ -8,6 +8,7 @@ import {
   isSupportedProtocolVersion,
   PROTOCOL_VERSION,
   type AgentEnvelope,
+  type AgentMessageBody,
   type CollectorMessageBody,
   type CollectorMessageType,
   type ErrorCode,
@@ -34,6 +35,17 @@ export interface ConnectionHooks {
   onClose(conn: AgentConnection): void;
 }
 
+/** Per-frame counters (the metrics plugin's; a no-op by default). Called on the hot path: must be cheap. */
+export interface ConnectionMetrics {
+  /** Every frame received; `type` is the envelope's as far as it could be read (untrusted). */
+  frameReceived(type: string | undefined): void;
+  /** A received frame that was not accepted, by the code it was answered with. */
+  frameRejected(code: ErrorCode): void;
+  frameSent(type: CollectorMessageType): void;
+}
+
+const NO_METRICS: ConnectionMetrics = { frameReceived() {}, frameRejected() {}, frameSent() {} };
+
 /**
  * One agent's WebSocket. The host is taken from the token alone; every frame is decoded against
  * the shared schemas; accepted and rejected messages go to the ingest queue, and acks go back only
@@ -48,6 +60,8 @@ export class AgentConnection implements AckTarget {
   private closed = false;
   private helloTimer: NodeJS.Timeout | undefined;
   agentVersion = '';
+  /** The latest heartbeat this connection received (its agent's counters and outbox). */
+  lastHeartbeat: AgentMessageBody<'heartbeat'> | undefined;
 
   constructor(
     readonly agentId: string,
@@ -58,6 +72,7 @@ export class AgentConnection implements AckTarget {
     private readonly settings: ConnectionSettings,
     private readonly hooks: ConnectionHooks,
     private readonly log: FastifyBaseLogger,
+    private readonly metrics: ConnectionMetrics = NO_METRICS,
   ) {
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     socket.on('close', () => this.onClosed());
@@ -67,6 +82,7 @@ export class AgentConnection implements AckTarget {
 
   send<T extends CollectorMessageType>(type: T, body: CollectorMessageBody<T>): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.metrics.frameSent(type);
     this.socket.send(JSON.stringify(collectorEnvelope(type, ++this.outSeq, body)));
   }
 
@@ -111,6 +127,7 @@ export class AgentConnection implements AckTarget {
 
   private bad(code: ErrorCode, reason: string, bytes: number): void {
     this.badFrames++;
+    this.metrics.frameRejected(code);
     this.log.warn({ agentId: this.agentId, code, reason, bytes }, 'unreadable agent frame');
     if (this.helloDone) {
       this.track();
@@ -126,7 +143,10 @@ export class AgentConnection implements AckTarget {
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
     const bytes = data.length;
-    if (isBinary) return this.bad('VIGIL_ERR_FRAME_BINARY', 'binary frames are not accepted', bytes);
+    if (isBinary) {
+      this.metrics.frameReceived(undefined);
+      return this.bad('VIGIL_ERR_FRAME_BINARY', 'binary frames are not accepted', bytes);
+    }
     const decoded = decodeAgentFrame(data.toString('utf8'));
     let code: ErrorCode | undefined;
     let reason = '';
@@ -140,38 +160,49 @@ export class AgentConnection implements AckTarget {
     const seq = decoded.ok ? decoded.envelope.seq : decoded.seq;
     const id = decoded.ok ? decoded.envelope.id : decoded.id;
     const type = decoded.ok ? decoded.envelope.type : decoded.type;
+    this.metrics.frameReceived(type);
 
     if (!this.helloDone) {
-      if (code || !decoded.ok) return this.close(CLOSE_CODES.protocol, code ?? 'VIGIL_ERR_HELLO_REQUIRED', reason);
-      if (decoded.envelope.type !== 'hello') return this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HELLO_REQUIRED');
+      if (code || !decoded.ok) return this.refuse(code ?? 'VIGIL_ERR_HELLO_REQUIRED', reason);
+      if (decoded.envelope.type !== 'hello') return this.refuse('VIGIL_ERR_HELLO_REQUIRED');
       return this.onHello(decoded.envelope);
     }
     if (code) {
       // Readable enough to name by seq: acknowledged as rejected and recorded, never blocking the queue.
       if (seq === undefined) return this.bad(code, reason, bytes);
+      this.metrics.frameRejected(code);
       this.track();
       this.queue.reject(this, { agentId: this.agentId, hostId: this.hostId, messageId: id ?? null, seq, type: type?.slice(0, 64) ?? null, code, reason, bytes });
       return this.sendError(code, reason, seq);
     }
     if (!decoded.ok) return;
     const env = decoded.envelope;
-    if (env.type === 'hello') return this.sendError('VIGIL_ERR_MESSAGE_INVALID', 'hello was already received', env.seq);
+    if (env.type === 'hello') {
+      this.metrics.frameRejected('VIGIL_ERR_MESSAGE_INVALID');
+      return this.sendError('VIGIL_ERR_MESSAGE_INVALID', 'hello was already received', env.seq);
+    }
+    if (env.type === 'heartbeat') this.lastHeartbeat = env.body;
     this.track();
     this.queue.message(this, env, JSON.stringify(env.body));
+  }
+
+  /** A frame before or at hello that cannot start the stream: answered with its code, and the stream closed. */
+  private refuse(code: ErrorCode, reason?: string): void {
+    this.metrics.frameRejected(code);
+    this.close(CLOSE_CODES.protocol, code, reason);
   }
 
   private onHello(env: AgentEnvelope<'hello'>): void {
     const b = env.body;
     if (!isSupportedProtocolVersion(b.protocolVersion)) {
-      return this.close(
-        CLOSE_CODES.protocol,
+      return this.refuse(
         'VIGIL_ERR_PROTOCOL_VERSION',
         `protocol version ${b.protocolVersion} is not supported (this collector speaks ${PROTOCOL_VERSION})`,
       );
     }
     if (b.agentId !== this.agentId || (b.hostId !== undefined && b.hostId !== this.hostId)) {
       this.log.warn({ agentId: this.agentId, claimed: { agentId: b.agentId, hostId: b.hostId } }, 'hello claims another agent or host');
-      return this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HOST_MISMATCH', 'this token belongs to another agent or host');
+      return this.refuse('VIGIL_ERR_HOST_MISMATCH', 'this token belongs to another agent or host');
     }
     clearTimeout(this.helloTimer);
     this.helloDone = true;

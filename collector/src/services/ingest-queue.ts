@@ -26,6 +26,23 @@ export interface IngestHooks {
   afterRollback(): void;
 }
 
+/** What one committed batch did, for metrics. */
+export interface BatchOutcome {
+  /** Items in the batch (messages and rejections). */
+  size: number;
+  /** Time inside the transaction, commit included. */
+  seconds: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+}
+
+/** Where batch outcomes are counted (the metrics plugin's; optional). Called once per batch. */
+export interface IngestMetrics {
+  batchCommitted(outcome: BatchOutcome): void;
+  batchFailed(): void;
+}
+
 export interface IngestStats {
   batches: number;
   stored: number;
@@ -48,6 +65,7 @@ export class IngestQueue {
     private readonly onError: (err: unknown) => void,
     private readonly maxBatch = 2000,
     private readonly hooks?: IngestHooks,
+    private readonly metrics?: IngestMetrics,
   ) {}
 
   get length(): number {
@@ -82,6 +100,7 @@ export class IngestQueue {
     let stored = 0;
     let duplicates = 0;
     let rejected = 0;
+    const started = performance.now();
     try {
       this.store.transaction(() => {
         for (const item of batch) {
@@ -106,15 +125,18 @@ export class IngestQueue {
     } catch (err) {
       this.hooks?.afterRollback();
       this.stats.failedBatches++;
+      this.metrics?.batchFailed();
       this.onError(err);
       for (const target of new Set(batch.map((i) => i.target))) target.failed(err);
       return;
     }
+    const seconds = (performance.now() - started) / 1000;
     this.hooks?.afterCommit();
     this.stats.batches++;
     this.stats.stored += stored;
     this.stats.duplicates += duplicates;
     this.stats.rejected += rejected;
+    this.metrics?.batchCommitted({ size: batch.length, seconds, stored, duplicates, rejected });
     for (const [target, o] of outcome) target.committed(o.upTo, o.rejected);
   }
 }

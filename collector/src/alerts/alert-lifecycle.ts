@@ -38,8 +38,11 @@ export interface ReconcileScope {
   hostname: string | null;
   groups: readonly string[];
   rules: readonly RuleId[];
-  /** Only open alerts with one of these subjects may be cleared (a recount of some titles). */
-  subjects?: ReadonlySet<string>;
+  /**
+   * Per rule, the only subjects judged (a recount of some licence titles, one USB device attached
+   * or detached): open alerts of that rule with other subjects are left as they are.
+   */
+  subjects?: Partial<Record<RuleId, ReadonlySet<string>>>;
 }
 
 /** How an alert whose finding is gone is closed. */
@@ -189,7 +192,7 @@ export class AlertLifecycle {
         if (again) result.bumped++;
       }
       for (const gone of open.values()) {
-        if (scope.subjects && !scope.subjects.has(gone.subject)) continue;
+        if (scope.subjects?.[rule] && !scope.subjects[rule].has(gone.subject)) continue;
         this.close(gone, opts.clearedAs?.(gone) ?? CLEARED, scope, now);
         result.cleared++;
       }

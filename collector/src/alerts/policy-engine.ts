@@ -178,6 +178,8 @@ const LICENCE_HOSTS_SHOWN = 1000;
 
 export interface JudgeOptions {
   occurrences?: ReadonlySet<string>;
+  /** Judge only these USB devices (one attached or detached), not every device the host has had. */
+  usbSubjects?: ReadonlySet<string>;
   clearedAs?: (alert: AlertRow) => Closure | undefined;
 }
 
@@ -392,7 +394,9 @@ export class PolicyEngine {
     const host = silent ? this.host(hostId) : this.cachedHost(hostId);
     if (!host || host.status === 'retired') return;
     const occurrences = attached ? new Set([occurrenceKey('usb.unauthorised', attached.key)]) : undefined;
-    this.judge(host, rules, at, occurrences ? { occurrences } : {}, state);
+    // An attach or detach changes one device's standing only: judge just that one.
+    const usbKey = env.type === 'usb.attached' ? env.body.device.key : env.type === 'usb.detached' ? env.body.key : undefined;
+    this.judge(host, rules, at, { ...(occurrences ? { occurrences } : {}), ...(usbKey === undefined ? {} : { usbSubjects: new Set([usbKey]) }) }, state);
     this.recountDirtyLicences(at);
   }
 
@@ -466,14 +470,23 @@ export class PolicyEngine {
       if (eff.enabled[rule]) findings.push(...fs());
     };
 
+    const subjects: Partial<Record<RuleId, ReadonlySet<string>>> = {};
     if (rules.has('usb.unauthorised') && st.usb?.known) {
-      const present = st.usb.items;
+      const mayHaveOpen = this.lifecycle.mayHaveOpen(host.id, 'usb.unauthorised');
+      // A scoped judgement cannot enforce the per-host alert cap: near the cap, judge everything.
+      const only = opts.usbSubjects && !(mayHaveOpen && this.store.alerts.countOpenFor(host.id, 'usb.unauthorised') >= MAX_ALERTS_PER_HOST_RULE - 1) ? opts.usbSubjects : undefined;
+      const present = only ? st.usb.items.filter((d) => only.has(d.key)) : st.usb.items;
       const presentKeys = new Set(present.map((d) => d.key));
       // An unauthorised device keeps its alert after it is unplugged (a stick used for ten seconds
       // is still an incident): it is judged again from the alert until a person resolves it, an
       // approval covers it or the policy allows it, and attaching it again bumps the alert.
-      const openUsb = this.lifecycle.mayHaveOpen(host.id, 'usb.unauthorised') ? this.store.alerts.openFor(host.id, 'usb.unauthorised') : [];
+      const openUsb = !mayHaveOpen
+        ? []
+        : only
+          ? [...only].flatMap((key) => this.store.alerts.openForSubject(host.id, 'usb.unauthorised', key))
+          : this.store.alerts.openFor(host.id, 'usb.unauthorised');
       openAlerts['usb.unauthorised'] = openUsb;
+      if (only) subjects['usb.unauthorised'] = only;
       const gone = openUsb
         .filter((a) => !presentKeys.has(a.subject))
         .map(deviceFromAlert)
@@ -524,7 +537,7 @@ export class PolicyEngine {
       if (e) excepted.set(occurrenceKey(f.rule, f.subject), e);
       else active.push(f);
     }
-    this.lifecycle.reconcile({ hostId: host.id, hostname: host.hostname, groups: host.groups, rules: judged }, capFindings(active), {
+    this.lifecycle.reconcile({ hostId: host.id, hostname: host.hostname, groups: host.groups, rules: judged, subjects }, capFindings(active), {
       now,
       monitorOnly: eff.mode === 'monitor-only',
       openAlerts,
@@ -594,7 +607,7 @@ export class PolicyEngine {
         if (!this.exceptionFor(null, finding)) findings.push(finding);
       }
     }
-    this.lifecycle.reconcile({ hostId: null, hostname: null, groups: [], rules: ['licence.over_deployed'], subjects: titles }, findings, {
+    this.lifecycle.reconcile({ hostId: null, hostname: null, groups: [], rules: ['licence.over_deployed'], subjects: { 'licence.over_deployed': titles } }, findings, {
       now,
       monitorOnly: this.policy.mode === 'monitor-only',
     });

@@ -107,6 +107,8 @@ function filterSql(q: Partial<AlertListQuery>, params: Record<string, unknown>):
 export class AlertsRepository {
   private readonly openForRule;
   private readonly openForHost;
+  private readonly openForSubjectStmt;
+  private readonly countOpenForStmt;
   private readonly byId;
   private readonly insertRow;
   private readonly updateRow;
@@ -116,6 +118,8 @@ export class AlertsRepository {
 
   constructor(private readonly db: Db) {
     this.openForRule = db.prepare<[string | null, string], AlertRow>(`SELECT * FROM alerts WHERE host_id IS ? AND rule = ? AND ${OPEN}`);
+    this.openForSubjectStmt = db.prepare<[string | null, string, string], AlertRow>(`SELECT * FROM alerts WHERE host_id IS ? AND rule = ? AND subject = ? AND ${OPEN}`);
+    this.countOpenForStmt = db.prepare<[string, string], { n: number }>(`SELECT count(*) AS n FROM alerts WHERE host_id = ? AND rule = ? AND ${OPEN}`);
     this.openForHost = db.prepare<[string], AlertRow>(`SELECT * FROM alerts WHERE host_id = ? AND ${OPEN}`);
     this.byId = db.prepare<[string], AlertView>(`SELECT a.*, h.hostname, h.groups FROM alerts a LEFT JOIN hosts h ON h.id = a.host_id WHERE a.id = ?`);
     this.insertRow = db.prepare(`INSERT INTO alerts (id, rule, host_id, subject, severity, status, first_seen_at, last_seen_at, count,
@@ -135,6 +139,16 @@ export class AlertsRepository {
   /** Open or acknowledged alerts of one rule on one host (`hostId` null: fleet-wide). */
   openFor(hostId: string | null, rule: RuleId): AlertRow[] {
     return this.openForRule.all(hostId, rule);
+  }
+
+  /** The open alert of one rule and subject on a host, if any (as a list, like openFor). */
+  openForSubject(hostId: string | null, rule: RuleId, subject: string): AlertRow[] {
+    return this.openForSubjectStmt.all(hostId, rule, subject);
+  }
+
+  /** How many open alerts one rule has on a host. */
+  countOpenFor(hostId: string, rule: RuleId): number {
+    return this.countOpenForStmt.get(hostId, rule)?.n ?? 0;
   }
 
   openOnHost(hostId: string): AlertRow[] {

@@ -19,11 +19,13 @@ async function sampleWindow(pids, seconds) {
 }
 
 export async function benchAgentIdle({ warmupSeconds = 10, windowSeconds = 60 } = {}) {
-  const collector = await startCollector(tempDir('idle'));
+  const dataDir = tempDir('idle');
+  const stateDir = tempDir('idle-agent');
+  const collector = await startCollector(dataDir);
   // Nine real devices (from test/fixtures/linux/usb) for the 1 s USB poll to look at: this machine has no USB bus.
   const sysfsRoot = buildSysfs();
   const agent = spawn(process.execPath, [path.join(ROOT, 'agent/bin/vigil-agent.js'), 'run', '--log-format', 'json'], {
-    env: { PATH: process.env.PATH, VIGIL_COLLECTOR_URL: collector.url, VIGIL_ENROL_SECRET: ENROL_SECRET, VIGIL_STATE_DIR: tempDir('idle-agent'), VIGIL_SYSFS_ROOT: sysfsRoot },
+    env: { PATH: process.env.PATH, VIGIL_COLLECTOR_URL: collector.url, VIGIL_ENROL_SECRET: ENROL_SECRET, VIGIL_STATE_DIR: stateDir, VIGIL_SYSFS_ROOT: sysfsRoot },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const bare = spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], { stdio: 'ignore' });
@@ -41,6 +43,6 @@ export async function benchAgentIdle({ warmupSeconds = 10, windowSeconds = 60 } 
   } finally {
     for (const p of [agent, bare, collector.child]) p.kill('SIGTERM');
     await Promise.all([agent, bare, collector.child].map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))));
-    fs.rmSync(sysfsRoot, { recursive: true, force: true });
+    for (const dir of [sysfsRoot, dataDir, stateDir]) fs.rmSync(dir, { recursive: true, force: true });
   }
 }

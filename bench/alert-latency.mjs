@@ -9,13 +9,14 @@
 // `session.state` frames at a high paced rate from a worker thread meanwhile).
 //
 // Run alone: `node bench/alert-latency.mjs` (prints JSON); `npm run bench` records it.
+import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { agentEnvelope } from '@vigil/shared';
-import { ADMIN_TOKEN, connectAgent, cpuSeconds, enrol, startCollector, tempDir } from './lib.mjs';
+import { ADMIN_TOKEN, connectAgent, cpuSeconds, enrol, startCollector, stopChild, summarise, tempDir } from './lib.mjs';
 
 /** A removable stick as the agent reports one (SanDisk 0781:5581, mass storage), with its own serial. */
 const stick = (serial, busPath) => ({
@@ -32,14 +33,6 @@ const stick = (serial, busPath) => ({
   isHub: false,
   isRootHub: false,
 });
-
-/** Nearest-rank percentiles of latencies in ms. */
-function summarise(ms) {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (p) => s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
-  const r = (x) => +x.toFixed(2);
-  return { n: s.length, min: r(s[0]), p50: r(at(50)), p95: r(at(95)), p99: r(at(99)), max: r(s.at(-1)), mean: r(s.reduce((a, b) => a + b, 0) / s.length) };
-}
 
 function openFeed(url) {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/alerts/stream?rule=usb.unauthorised`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, perMessageDeflate: false });
@@ -168,7 +161,8 @@ async function phase(name, ctx, during) {
 }
 
 export async function benchAlertLatency({ agents = 50, attaches = 2000, attachRate = 100, loadAgents = 20, loadRate = 20_000, loadWindow = 500, phaseTimeoutMs = 120_000 } = {}) {
-  const collector = await startCollector(tempDir('alert-latency'));
+  const dataDir = tempDir('alert-latency');
+  const collector = await startCollector(dataDir);
   try {
     const creds = [];
     for (let i = 0; i < agents + loadAgents; i++) creds.push(await enrol(collector.url, `bench-${i}`));
@@ -195,8 +189,8 @@ export async function benchAlertLatency({ agents = 50, attaches = 2000, attachRa
     for (const a of ctx.agents) a.ws.close();
     return { agents, attaches, attachRatePerSecond: attachRate, quiet, underLoad };
   } finally {
-    collector.child.kill('SIGTERM');
-    await new Promise((r) => collector.child.once('exit', r));
+    await stopChild(collector.child);
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,5 @@
-// Helpers shared by the benchmarks: start the real collector as a child process, enrol agents.
+// Helpers shared by the benchmarks: start the real collector (or the bare baseline) as a child
+// process, enrol agents, drive their sockets, read a process's CPU and memory, summarise latencies.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,16 +16,13 @@ export function tempDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `vigil-bench-${prefix}-`));
 }
 
-export async function startCollector(dataDir, extraArgs = []) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'collector/bin/vigil-collector.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--log-format', 'json', ...extraArgs], {
-    env: { PATH: process.env.PATH, VIGIL_ENROL_SECRET: ENROL_SECRET, VIGIL_ADMIN_TOKEN: ADMIN_TOKEN },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise((resolve, reject) => {
+/** Resolves with the first match of `pattern` in a child's stdout (then lets the rest drain). */
+function awaitStdout(child, pattern, what) {
+  return new Promise((resolve, reject) => {
     let buf = '';
     const onData = (d) => {
       buf += d;
-      const m = /"url":"(http:\/\/[^"]+)","dataDir"/.exec(buf);
+      const m = pattern.exec(buf);
       if (m) {
         child.stdout.off('data', onData);
         child.stdout.resume();
@@ -32,9 +30,38 @@ export async function startCollector(dataDir, extraArgs = []) {
       }
     };
     child.stdout.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`collector exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited ${code}`)));
   });
+}
+
+/** `nodeArgs`: flags for node itself, before the script (e.g. `--cpu-prof`, `--cpu-prof-dir`). */
+export async function startCollector(dataDir, extraArgs = [], { nodeArgs = [] } = {}) {
+  if (!fs.existsSync(path.join(ROOT, 'collector/dist/main.js'))) throw new Error('collector/dist is missing: build first (npm run build, or tsc -b)');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'collector/bin/vigil-collector.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--log-format', 'json', ...extraArgs], {
+    env: { PATH: process.env.PATH, VIGIL_ENROL_SECRET: ENROL_SECRET, VIGIL_ADMIN_TOKEN: ADMIN_TOKEN },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await awaitStdout(child, /"url":"(http:\/\/[^"]+)","dataDir"/, 'collector');
+  return { child, url, pid: child.pid, startMs: +(performance.now() - t0).toFixed(0) };
+}
+
+/**
+ * The bare baseline (bench/baseline.mjs): `ws` + batched better-sqlite3 inserts, no Vigil code,
+ * in its own process like the collector.
+ */
+export async function startBaseline(dataDir) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/baseline.mjs'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await awaitStdout(child, /"url":"(http:\/\/[^"]+)"/, 'baseline');
   return { child, url, pid: child.pid };
+}
+
+/** SIGTERM a child we started and wait for it to exit. */
+export async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 export async function enrol(url, hostname) {
@@ -60,6 +87,72 @@ export function connectAgent(url, creds) {
       ws.once('message', () => resolve(ws)); // config
     });
   });
+}
+
+/**
+ * Sends one agent's pre-serialised frames (seqs `firstSeq`, `firstSeq + 1`, …) keeping at most
+ * `window` unacknowledged, as the agent's link does; resolves when the last is acknowledged. Works
+ * against the collector and the baseline alike (both answer `{type: 'ack', body: {upToSeq}}`).
+ */
+export function sendFrames(ws, frames, firstSeq, window) {
+  return new Promise((resolve, reject) => {
+    if (frames.length === 0) return resolve();
+    const lastSeq = firstSeq + frames.length - 1;
+    let next = 0;
+    let acked = firstSeq - 1;
+    const send = () => {
+      while (next < frames.length && firstSeq + next - acked <= window) ws.send(frames[next++]);
+    };
+    const done = (err) => {
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onMessage = (d) => {
+      const f = JSON.parse(String(d));
+      if (f.type === 'error') return done(new Error(`error frame: ${JSON.stringify(f.body)}`));
+      if (f.type !== 'ack') return; // config, commands
+      if (f.body.rejected?.length) return done(new Error(`rejected: ${JSON.stringify(f.body.rejected.slice(0, 3))}`));
+      acked = Math.max(acked, f.body.upToSeq);
+      if (acked >= lastSeq) done();
+      else send();
+    };
+    const onClose = (code) => done(new Error(`socket closed (${code}) at seq ${acked} of ${lastSeq}`));
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    send();
+  });
+}
+
+/** Nearest-rank percentiles of latencies in ms. */
+export function summarise(ms) {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (p) => s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
+  const r = (x) => +x.toFixed(2);
+  return { n: s.length, min: r(s[0]), p50: r(at(50)), p95: r(at(95)), p99: r(at(99)), max: r(s.at(-1)), mean: r(s.reduce((a, b) => a + b, 0) / s.length) };
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until a process has used less than `quietPercent` % of one core over `stepMs` (its
+ * start-up work — a fleet-wide policy re-evaluation, the retention purge — is done); gives up
+ * after `timeoutMs`. Returns the seconds waited.
+ */
+export async function waitQuiet(pid, { quietPercent = 3, stepMs = 1000, timeoutMs = 300_000 } = {}) {
+  const t0 = performance.now();
+  for (;;) {
+    const c0 = cpuSeconds(pid);
+    await sleep(stepMs);
+    if (((cpuSeconds(pid) - c0) * 100_000) / stepMs < quietPercent || performance.now() - t0 > timeoutMs) break;
+  }
+  return +((performance.now() - t0) / 1000).toFixed(1);
 }
 
 /** CPU seconds (user+system) of a process from /proc. */

@@ -1,60 +1,120 @@
-// `npm run bench`: runs every benchmark, writes results/<date>.json and updates RESULTS.md.
+// `npm run bench [-- --quick | --growth]` (from the repository root; or `node bench/run.mjs …`).
+//
+//   (default)  every benchmark (under 15 minutes on the 2-core bench machine): writes
+//              bench/results/<date>.json and the `npm run bench` section of bench/RESULTS.md for today.
+//   --quick    the same benchmarks with smaller counts and shorter windows (under 2 minutes; the
+//              agent-at-rest window is 15 s instead of 60 s): writes bench/results/<date>-quick.json
+//              only — never RESULTS.md, so a smoke run cannot overwrite the day's full results.
+//   --growth   only the growth bench (bench/growth.mjs): how the API and ingest figures change as
+//              stored events grow (0, 1 M, 10 M); writes bench/results/<date>-growth.json and the
+//              `--growth` section of RESULTS.md.
+//
+// Each prints its table at the end. The collector must be built (`npm run build`; a fresh
+// `npm ci` builds it).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchAlertLatency } from './alert-latency.mjs';
-import { benchIngest } from './ingest.mjs';
-import { benchOutbox } from './outbox.mjs';
+import { parseArgs } from 'node:util';
 import { benchAgentIdle } from './agent-idle.mjs';
-import { benchProbes } from './probes.mjs';
+import { benchAlertLatency } from './alert-latency.mjs';
+import { benchGrowth } from './growth.mjs';
+import { benchIngest } from './ingest.mjs';
 import { ROOT } from './lib.mjs';
+import { benchOutbox } from './outbox.mjs';
+import { benchProbes } from './probes.mjs';
+import { benchSection, growthSection, updateResults } from './report.mjs';
+
+const USAGE =
+  'usage: npm run bench [-- --quick | --growth]\n\n  (default)  every benchmark, under 15 min; records results\n  --quick    smaller and shorter, under 2 min; prints, writes results/<date>-quick.json only\n  --growth   API and ingest figures as stored events grow (0, 1 M, 10 M); records results';
+let flags;
+try {
+  ({ values: flags } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, growth: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  }));
+} catch (err) {
+  console.error(`${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (flags.quick && flags.growth) {
+  console.error('--quick and --growth are separate runs: choose one');
+  process.exit(2);
+}
+
+/** What each benchmark is given in each kind of run. */
+const PROFILES = {
+  full: {
+    ingest: { agents: 20, perAgent: 5000, window: 500, repeats: 3 },
+    outbox: {},
+    agentIdle: { warmupSeconds: 10, windowSeconds: 60 },
+    probes: { runs: 20 },
+    alertLatency: { attaches: 2000 },
+  },
+  quick: {
+    ingest: { agents: 10, perAgent: 2000, window: 500, repeats: 1 },
+    outbox: { single: 500, grouped: 5000 },
+    agentIdle: { warmupSeconds: 5, windowSeconds: 15 },
+    probes: { runs: 5 },
+    alertLatency: { attaches: 500 },
+  },
+};
+
+const started = performance.now();
+const log = (m) => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+const step = async (name, fn) => {
+  log(`${name}…`);
+  const t0 = performance.now();
+  const r = await fn();
+  log(`${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return r;
+};
 
 const date = new Date().toISOString().slice(0, 10);
-const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
-const results = { date, machine, ingest: await benchIngest(), outbox: benchOutbox(), agentIdle: await benchAgentIdle(), probes: await benchProbes(), alertLatency: await benchAlertLatency() };
+const machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${os.platform()} ${os.release()}`,
+  loadAverage1mAtStart: +os.loadavg()[0].toFixed(2),
+};
+const git = (...args) => {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+};
+/** What was measured: the commit, and whether the collector or shared code differed from it. */
+const build = { commit: git('rev-parse', '--short', 'HEAD'), uncommittedFiles: (git('status', '--porcelain', 'collector', 'shared') ?? '').split('\n').filter(Boolean).length };
+const profile = flags.growth ? 'growth' : flags.quick ? 'quick' : 'full';
+const file = `${date}${profile === 'full' ? '' : `-${profile}`}.json`;
+const results = { date, profile, file, machine, build };
+
+if (profile === 'growth') {
+  results.growth = await step('growth', () => benchGrowth({ log }));
+} else {
+  const p = PROFILES[profile];
+  const ingestArgs = { ...p.ingest, log };
+  results.ingest = await step('ingest (collector and baseline, session and mixed loads)', () => benchIngest(ingestArgs));
+  results.outbox = await step('outbox', async () => benchOutbox(p.outbox));
+  results.agentIdle = await step(`agent at rest (${p.agentIdle.windowSeconds} s window)`, () => benchAgentIdle(p.agentIdle));
+  results.probes = await step('probes', () => benchProbes(p.probes));
+  results.alertLatency = await step('alert latency', () => benchAlertLatency(p.alertLatency));
+  // Fleet scale (bench/fleet.mjs, with the load simulator in test/sim) goes here:
+  //   results.fleet = await step('fleet', () => benchFleet(p.fleet));
+  // with a `fleet` entry in each profile above and its table in report.mjs (benchSection).
+}
+results.minutes = +((performance.now() - started) / 60_000).toFixed(1);
+
 const dir = path.join(ROOT, 'bench/results');
 fs.mkdirSync(dir, { recursive: true });
-fs.writeFileSync(path.join(dir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
-console.log(JSON.stringify(results, null, 2));
-
-const i = results.ingest;
-const o = results.outbox;
-const a = results.agentIdle;
-const l = results.alertLatency;
-const ms = (x) => `${x.toLocaleString('en')} ms`;
-const latencyRow = (label, p) =>
-  `| ${label} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.collectorCpuSeconds} s | ${p.benchProcessCpuSeconds} s | ${p.benchMainLoopDelayMs.p99} ms |`;
-const section = `## ${date} — \`npm run bench\`
-
-Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.
-The collector runs as its own process; the load generator (this process) shares the same 2 cores.
-
-| measure | value |
-|---|---|
-| ingest: ${i.agents} agents × ${i.perAgent} \`session.state\` events, ${i.window} in flight each | **${i.eventsPerSecond.toLocaleString('en')} events/s** (${i.events.toLocaleString('en')} in ${i.seconds} s, each applied to the host's state, judged by the policy engine (\`terminal.unattended\`) and committed to SQLite before its ack) |
-| collector CPU during ingest | ${i.collectorCpuSeconds} s of CPU in ${i.seconds} s |
-| collector RSS after ingest | ${i.collectorRssMiB} MiB |
-| agent outbox, one fsynced append at a time | ${o.singleAppendsPerSecond.toLocaleString('en')} appends/s |
-| agent outbox, groups of ${o.groupSize} (one fsync each) | ${o.groupedAppendsPerSecond.toLocaleString('en')} appends/s |
-| agent at rest, ${a.windowSeconds} s window after warm-up, connected, polling a sysfs tree of 9 real devices every second | RSS ${a.agent.maxRssMiB} MiB vs bare node ${a.bareNode.maxRssMiB} MiB (**+${a.extraRssMiB} MiB**; target ≤ +40); CPU ${a.agent.cpuSeconds} s vs ${a.bareNode.cpuSeconds} s (**+${a.extraCpuSeconds} s = ${a.extraCpuPercentOfOneCore} % of one core**; target ≤ 0.3 s) |
-
-Each probe's cost per run (median; real sources on this machine, USB on a sysfs tree built from the real captures in \`test/fixtures/linux/usb\`):
-
-| probe | wall ms | CPU ms | result |
-|---|---|---|---|
-${Object.entries(results.probes).map(([k, v]) => `| ${k} | ${v.medianWallMs} | ${v.medianCpuMs} | ${v.result} |`).join('\n')}
-
-End-to-end alert latency: an agent sends \`usb.attached\` for an unapproved stick → the \`opened\` frame arrives on a live-feed subscriber (\`/api/v1/alerts/stream\`). ${l.attaches.toLocaleString('en')} attaches per phase, round-robin over ${l.agents} agents at ${l.attachRatePerSecond}/s, each a new device key (a new alert), each unplugged once its alert has arrived. The collector is one process; the bench process holds the ${l.agents} attaching agents and the feed subscriber on its main thread (where both timestamps are taken) and, under load, ${l.underLoad.load.agents} agents pushing \`session.state\` from a worker thread. Nothing is pinned: the two processes share the 2 cores as the CPU columns show (seconds of CPU over each ${l.quiet.seconds} s phase). Alone: \`node bench/alert-latency.mjs\`.
-
-| phase | p50 | p95 | p99 | max | collector CPU | bench process CPU | bench main-thread loop delay p99 |
-|---|---|---|---|---|---|---|---|
-${latencyRow('quiet: only the attaches', l.quiet)}
-${latencyRow(`under load: + ${l.underLoad.load.committedPerSecond.toLocaleString('en')} \`session.state\`/s committed (target ${l.underLoad.load.targetPerSecond.toLocaleString('en')}/s, ${l.underLoad.load.window} in flight per agent at most)`, l.underLoad)}
-
-Raw numbers: \`bench/results/${date}.json\`.
-`;
-const file = path.join(ROOT, 'bench/RESULTS.md');
-const header = '# Benchmark results\n\nNewest first. Each section is written by `npm run bench` (see `bench/run.mjs`).\n\n';
-let body = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(header, '') : '';
-body = body.replace(new RegExp(`## ${date} — [\\s\\S]*?(?=\\n## |$)`), '').trimStart();
-fs.writeFileSync(file, `${header}${section}\n${body}`.trimEnd() + '\n');
+fs.writeFileSync(path.join(dir, file), `${JSON.stringify(results, null, 2)}\n`);
+const section = profile === 'growth' ? growthSection(results) : benchSection(results, profile === 'quick' ? 'npm run bench -- --quick' : 'npm run bench');
+if (profile !== 'quick') updateResults(section);
+console.log(section);
+log(`wrote bench/results/${file}${profile === 'quick' ? ' (quick: RESULTS.md left alone)' : ' and bench/RESULTS.md'}`);

@@ -137,7 +137,8 @@ export class AlertLifecycle {
       if (!found && !this.maybeOpen.has(key)) continue;
       const open = new Map((opts.openAlerts?.[rule] ?? this.repo.openFor(scope.hostId, rule)).map((a) => [a.subject, a]));
       if (found) this.maybeOpen.add(key);
-      else if (open.size === 0) this.maybeOpen.delete(key);
+      // Only a judgement of the whole rule can say the pair has no open alert at all.
+      else if (open.size === 0 && !scope.subjects?.[rule]) this.maybeOpen.delete(key);
       for (const f of findings) {
         if (f.rule !== rule) continue;
         const existing = open.get(f.subject);

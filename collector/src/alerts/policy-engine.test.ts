@@ -122,6 +122,22 @@ describe('usb.unauthorised', () => {
     expect(h.store.audit.verify()).toMatchObject({ ok: true });
   });
 
+  it('bumps an open alert after other devices came and went (one device judged at a time)', async () => {
+    const a = await connect();
+    await a.send('snapshot', snapshot({ usb: [] }));
+    await a.send('usb.attached', { device: sandiskStick, present: false });
+    await a.send('usb.detached', { key: sandiskStick.key, busPath: sandiskStick.busPath });
+    // An allowed device (a hub) comes and goes: judged alone, it must not hide the stick's open alert.
+    const hub = { ...kinesisKeyboard, key: 'usb:1d6b:0002:', vendorId: '1d6b', productId: '0002', interfaceClasses: ['09'], isHub: true, busPath: '1-1.9' };
+    await a.send('usb.attached', { device: hub, present: false });
+    await a.send('usb.detached', { key: hub.key, busPath: hub.busPath });
+    await a.send('usb.attached', { device: sandiskStick, present: false });
+    expect(h.app.engine.stats.failures).toBe(0);
+    const open = await alerts('&status=open');
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({ subject: sandiskStick.key, count: 2 });
+  });
+
   it('keeps the alert of a stick attached and detached within one batch', async () => {
     const a = await connect();
     await a.send('snapshot', snapshot({ usb: [] }));

@@ -3,7 +3,7 @@ import { RULE_IDS, SEVERITIES, VigilError, type UsbDevice } from '@vigil/shared'
 import { DEFAULT_POLICY, type Policy } from '@vigil/shared/policy';
 import type { ActiveException } from '../db/approvals-repository.js';
 import { groupsOf, type AlertRow } from '../db/alerts-repository.js';
-import { PROBES, type HostState, type Probe } from '../db/host-state-repository.js';
+import { PROBES, type HostState, type Probe, type SoftwareChange, type SoftwareClassifier } from '../db/host-state-repository.js';
 import type { Store } from '../db/store.js';
 import { evaluateAgentSilent } from '../policy/agent-silent.js';
 import { resolveEffectivePolicy, type EffectivePolicy } from '../policy/effective-policy.js';
@@ -11,7 +11,7 @@ import type { Finding } from '../policy/finding.js';
 import { parsePolicy } from '../policy/parse-policy.js';
 import { evaluateScreenlock } from '../policy/screenlock-noncompliant.js';
 import { classifySoftware } from '../policy/software/classify.js';
-import { licenceFindings, softwareFindings } from '../policy/software/findings.js';
+import { licenceFindings, softwareFindings, softwareSubject } from '../policy/software/findings.js';
 import { evaluateUnattended } from '../policy/terminal-unattended.js';
 import { approvalCoversHost, type UsbApproval } from '../policy/usb-approval.js';
 import { evaluateUsb, judgeUsbDevice } from '../policy/usb-unauthorised.js';
@@ -382,9 +382,16 @@ export class PolicyEngine {
   }
 
   private applyMessage(hostId: string, env: AgentEnvelope, at: number): void {
-    const { changed, state, attached, needsSnapshot } = this.store.hostState.apply(hostId, env, at);
+    const { changed, state, attached, needsSnapshot, software } = this.store.hostState.apply(hostId, env, at, this.classifier);
     if (needsSnapshot) this.snapshotWanted.add(hostId);
     const rules = new Set<RuleId>(changed.flatMap((p) => RULES_OF_PROBE[p]));
+    // A software diff on an inventory classified under the policy in force: judge only what it touched.
+    if (software && !software.stale && !this.softwareNearCap(hostId, software)) {
+      for (const r of RULES_OF_PROBE.software) rules.delete(r);
+      const host = this.cachedHost(hostId);
+      if (host && host.status !== 'retired') this.judgeSoftwareChange(host, software, at);
+      this.recountDirtyLicences(at);
+    }
     // Any frame ends silence; only judge it when an agent.silent alert may be open.
     const silent = this.lifecycle.mayHaveOpen(hostId, 'agent.silent');
     if (silent) rules.add('agent.silent');
@@ -461,7 +468,7 @@ export class PolicyEngine {
   judge(host: HostInfo, rules: ReadonlySet<RuleId>, now: number, opts: JudgeOptions = {}, state?: HostState): void {
     this.stats.judged++;
     const eff = this.effectiveFor(host.groups);
-    const st = state ?? this.store.hostState.get(host.id, PROBES.filter((p) => RULES_OF_PROBE[p].some((r) => rules.has(r))));
+    const st = state ?? this.store.hostState.get(host.id, PROBES.filter((p) => p !== 'software' && RULES_OF_PROBE[p].some((r) => rules.has(r))));
     const judged: RuleId[] = [];
     const findings: Finding[] = [];
     const openAlerts: Partial<Record<RuleId, AlertRow[]>> = {};
@@ -498,14 +505,17 @@ export class PolicyEngine {
         ),
       );
     }
-    if ((rules.has('software.unapproved') || rules.has('software.prohibited')) && st.software?.known) {
-      const items = st.software.items;
-      const all = softwareFindings(items, this.policy.software);
-      for (const rule of ['software.unapproved', 'software.prohibited'] as const) {
-        if (!rules.has(rule)) continue;
-        take(rule, () => all.filter((f) => f.rule === rule).map((f) => ({ ...f, severity: eff.severities[rule] })));
+    if (rules.has('software.unapproved') || rules.has('software.prohibited')) {
+      // From a snapshot: the items just stored (classified as they were written). Otherwise the
+      // stored rows, re-classified under the policy in force where that changed their standing.
+      const items = state?.software?.known ? state.software.items : this.store.hostState.isSoftwareKnown(host.id) ? this.reclassifySoftware(host.id) : undefined;
+      if (items) {
+        const all = this.softwareRuleFindings(items, eff);
+        for (const rule of ['software.unapproved', 'software.prohibited'] as const) {
+          if (rules.has(rule)) take(rule, () => all.filter((f) => f.rule === rule));
+        }
+        this.updateLicensedTitles(host.id, items);
       }
-      this.updateLicensedTitles(host.id, items);
     }
     if (rules.has('screenlock.noncompliant') && st.screenlock?.known) {
       const settings = st.screenlock.items;
@@ -548,6 +558,85 @@ export class PolicyEngine {
         return opts.clearedAs?.(a);
       },
     });
+  }
+
+  /** How the policy in force classifies a package, for the rows the store keeps. */
+  private readonly classifier: SoftwareClassifier = (() => {
+    const engine = () => this;
+    return {
+      get version() {
+        return engine().policyVersion;
+      },
+      classify: (item: SoftwareItem) => {
+        const c = classifySoftware(item, engine().policy.software);
+        return { status: c.status, subject: softwareSubject(item, c.title) };
+      },
+    };
+  })();
+
+  /** software.unapproved / software.prohibited findings for some items, with the host's severities. */
+  private softwareRuleFindings(items: readonly SoftwareItem[], eff: EffectivePolicy): Finding[] {
+    return softwareFindings(items, this.policy.software).map((f) => ({ ...f, severity: eff.severities[f.rule] }));
+  }
+
+  /** The host's rows, re-classified under the policy in force where their stored standing differs. */
+  private reclassifySoftware(hostId: string): SoftwareItem[] {
+    const version = this.policyVersion;
+    const items = this.store.hostState.classifiedSoftware(hostId).map((row) => {
+      const c = this.classifier.classify(row.parsed);
+      if (row.status !== c.status || row.subject !== c.subject || row.policy_version !== version) this.store.hostState.reclassify(hostId, row, c.status, c.subject, version);
+      return row.parsed;
+    });
+    this.store.hostState.markSoftwareClassified(hostId, version);
+    return items;
+  }
+
+  /**
+   * Whether a diff must be judged against the whole inventory to keep the per-host alert cap: it
+   * touches many subjects, or the host is at the cap (has a `(more)` alert or nearly 200 open).
+   */
+  private softwareNearCap(hostId: string, change: SoftwareChange): boolean {
+    if (change.subjects.size >= MAX_ALERTS_PER_HOST_RULE / 2) return true;
+    return RULES_OF_PROBE.software.some(
+      (rule) =>
+        this.lifecycle.mayHaveOpen(hostId, rule) &&
+        (this.store.alerts.openForSubject(hostId, rule, OVERFLOW_SUBJECT).length > 0 ||
+          this.store.alerts.countOpenFor(hostId, rule) + change.subjects.size >= MAX_ALERTS_PER_HOST_RULE - 1),
+    );
+  }
+
+  /**
+   * Judges a software diff from the rows it touched: the findings of each subject it touched (a
+   * title, or `source:name`), from that subject's rows only; other subjects' alerts stay as they are.
+   */
+  private judgeSoftwareChange(host: HostInfo, change: SoftwareChange, now: number): void {
+    const eff = this.effectiveFor(host.groups);
+    const findings: Finding[] = [];
+    for (const subject of change.subjects) {
+      const items = this.store.hostState.softwareOfSubject(host.id, subject).map((r) => r.item);
+      if (items.length) findings.push(...this.softwareRuleFindings(items, eff).filter((f) => f.subject === subject));
+    }
+    const rules = RULES_OF_PROBE.software;
+    const active = findings.filter((f) => eff.enabled[f.rule] && !this.exceptionFor(host, f));
+    const subjects = Object.fromEntries(rules.map((r) => [r, change.subjects])) as Partial<Record<RuleId, ReadonlySet<string>>>;
+    const excepted = new Map(findings.flatMap((f) => {
+      const e = eff.enabled[f.rule] ? this.exceptionFor(host, f) : undefined;
+      return e ? [[occurrenceKey(f.rule, f.subject), e] as const] : [];
+    }));
+    // Read only the touched subjects' open alerts, not every open alert of the host.
+    const openAlerts = Object.fromEntries(
+      rules.map((r) => [r, this.lifecycle.mayHaveOpen(host.id, r) ? [...change.subjects].flatMap((subject) => this.store.alerts.openForSubject(host.id, r, subject)) : []]),
+    ) as Partial<Record<RuleId, AlertRow[]>>;
+    this.lifecycle.reconcile({ hostId: host.id, hostname: host.hostname, groups: host.groups, rules, subjects }, capFindings(active), {
+      now,
+      monitorOnly: eff.mode === 'monitor-only',
+      openAlerts,
+      clearedAs: (a) => {
+        const e = excepted.get(occurrenceKey(a.rule, a.subject));
+        return e ? { status: 'resolved', resolution: 'excepted', actor: e.createdBy, note: `exception ${e.id}: ${e.reason}` } : undefined;
+      },
+    });
+    if (change.licensed) for (const t of this.store.licences.setHostTitles(host.id, this.store.hostState.licensedSubjects(host.id))) this.licencesDirty.add(t);
   }
 
   /** Keeps the host's licensed titles current; titles whose seat count changed are recounted. */
@@ -684,7 +773,7 @@ export class PolicyEngine {
         const open = this.store.alerts.openPairs(TIME_RULES);
         const idle = new Set(
           this.store.db
-            .prepare<[], { host_id: string }>(`SELECT host_id FROM host_state WHERE sessions LIKE '%"idle":true%'`)
+            .prepare<[], { host_id: string }>('SELECT host_id FROM host_state WHERE sessions_attention = 1')
             .all()
             .map((r) => r.host_id),
         );

@@ -19,11 +19,32 @@ export const PROBES: readonly Probe[] = ['usb', 'software', 'screenlock', 'sessi
 
 type ProbeValue<T> = T[] | { status: 'unknown'; reason: string };
 
+/** How the policy in force sees one package: its catalogue status and the alert subject it falls under. */
+export interface SoftwareClassifier {
+  /** The policy version the classification belongs to (rows of another version are stale). */
+  version: number;
+  classify(item: SoftwareItem): { status: string; subject: string };
+}
+
+/** What a software diff touched, for judging it incrementally. */
+export interface SoftwareChange {
+  /** Subjects of the rows the diff removed or wrote (before and after), by status. */
+  subjects: Set<string>;
+  /** A licensed package came or went: the host's seats must be recounted. */
+  licensed: boolean;
+  /** Some rows of the host were classified under another policy version: judge the whole inventory. */
+  stale: boolean;
+}
+
+/** The marker in host_state.software when the inventory is known (its rows are in host_software). */
+const SOFTWARE_KNOWN = '{"status":"known"}';
+
 /** A software package's identity, as the agent diffs inventories: source + name + architecture. */
 export const softwareIdentity = (i: SoftwareItem): string => `${i.source}\u0000${i.name}\u0000${i.arch ?? ''}`;
 
-function decode<T>(json: string | null, at: number | null): Reported<T> {
+function decode<T>(json: string | null, at: number | null, rows?: () => T[]): Reported<T> {
   if (json === null) return null;
+  if (json === SOFTWARE_KNOWN && rows) return { known: true, items: rows(), at: at ?? 0 };
   const value = JSON.parse(json) as ProbeValue<T>;
   if (Array.isArray(value)) return { known: true, items: value, at: at ?? 0 };
   return { known: false, reason: value.reason, at: at ?? 0 };
@@ -51,6 +72,75 @@ export class HostStateRepository {
     const upsert = (p: Probe) => prepareUpsert(db, p);
     this.upserts = { usb: upsert('usb'), software: upsert('software'), screenlock: upsert('screenlock'), sessions: upsert('sessions') };
     this.forget = db.prepare('DELETE FROM host_state WHERE host_id = ?');
+    this.sw = {
+      items: db.prepare<[string], { item: string }>('SELECT item FROM host_software WHERE host_id = ? ORDER BY source, name, arch'),
+      classified: db.prepare<[string], { source: string; name: string; arch: string; item: string; status: string | null; subject: string | null; policy_version: number | null }>(
+        'SELECT source, name, arch, item, status, subject, policy_version FROM host_software WHERE host_id = ?',
+      ),
+      bySubject: db.prepare<[string, string], { item: string; status: string | null }>('SELECT item, status FROM host_software WHERE host_id = ? AND subject = ?'),
+      one: db.prepare<[string, string, string, string], { status: string | null; subject: string | null }>(
+        'SELECT status, subject FROM host_software WHERE host_id = ? AND source = ? AND name = ? AND arch = ?',
+      ),
+      upsert: db.prepare<[string, string, string, string, string, string | null, string | null, number | null]>(
+        `INSERT INTO host_software (host_id, source, name, arch, item, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (host_id, source, name, arch) DO UPDATE SET item = excluded.item, status = excluded.status, subject = excluded.subject, policy_version = excluded.policy_version`,
+      ),
+      reclassify: db.prepare<[string | null, string | null, number | null, string, string, string, string]>(
+        'UPDATE host_software SET status = ?, subject = ?, policy_version = ? WHERE host_id = ? AND source = ? AND name = ? AND arch = ?',
+      ),
+      remove: db.prepare<[string, string, string, string]>('DELETE FROM host_software WHERE host_id = ? AND source = ? AND name = ? AND arch = ?'),
+      clear: db.prepare<[string]>('DELETE FROM host_software WHERE host_id = ?'),
+      version: db.prepare<[string], { v: number | null }>('SELECT software_policy_version AS v FROM host_state WHERE host_id = ?'),
+      setVersion: db.prepare<[number | null, string]>('UPDATE host_state SET software_policy_version = ? WHERE host_id = ?'),
+      licensed: db.prepare<[string], { subject: string }>("SELECT DISTINCT subject FROM host_software WHERE host_id = ? AND status = 'licensed'"),
+    };
+    this.attention = db.prepare<[number, string]>('UPDATE host_state SET sessions_attention = ? WHERE host_id = ?');
+    this.softwareMarker = db.prepare<[string], { software: string | null }>('SELECT software FROM host_state WHERE host_id = ?');
+  }
+
+  private readonly sw;
+  private readonly attention;
+
+  /** The host's inventory (from its rows). */
+  softwareItems(hostId: string): SoftwareItem[] {
+    return this.sw.items.all(hostId).map((r) => JSON.parse(r.item) as SoftwareItem);
+  }
+
+  /** The host's packages with the classification stored beside them. */
+  classifiedSoftware(hostId: string) {
+    return this.sw.classified.all(hostId).map((r) => ({ ...r, parsed: JSON.parse(r.item) as SoftwareItem }));
+  }
+
+  /** Stores a package's classification under the policy in force (after a full judgement). */
+  reclassify(hostId: string, item: { source: string; name: string; arch: string }, status: string, subject: string, version: number): void {
+    this.sw.reclassify.run(status, subject, version, hostId, item.source, item.name, item.arch);
+  }
+
+  /** Records that every row of the host is classified under `version` (after a full judgement). */
+  markSoftwareClassified(hostId: string, version: number): void {
+    this.sw.setVersion.run(version, hostId);
+  }
+
+  /** The packages of one subject on a host, with their stored status. */
+  softwareOfSubject(hostId: string, subject: string): { item: SoftwareItem; status: string | null }[] {
+    return this.sw.bySubject.all(hostId, subject).map((r) => ({ item: JSON.parse(r.item) as SoftwareItem, status: r.status }));
+  }
+
+  /** Licensed titles the host's rows hold (as classified). */
+  licensedSubjects(hostId: string): Set<string> {
+    return new Set(this.sw.licensed.all(hostId).map((r) => r.subject));
+  }
+
+  private writeItem(hostId: string, item: SoftwareItem, classifier: SoftwareClassifier | undefined): { status: string; subject: string } | undefined {
+    const c = classifier?.classify(item);
+    this.sw.upsert.run(hostId, item.source, item.name, item.arch ?? '', JSON.stringify(item), c?.status ?? null, c?.subject ?? null, classifier?.version ?? null);
+    return c;
+  }
+
+  /** A snapshot's inventory replaces the host's rows. */
+  private replaceSoftware(hostId: string, items: readonly SoftwareItem[], classifier: SoftwareClassifier | undefined): void {
+    this.sw.clear.run(hostId);
+    for (const item of items) this.writeItem(hostId, item, classifier);
   }
 
   /** The host's state; only `probes` are read and decoded (an inventory can be large). */
@@ -66,19 +156,32 @@ export class HostStateRepository {
     const row = stmt.get(hostId);
     if (!row) return state;
     for (const p of probes) {
-      (state as Record<Probe, Reported<unknown>>)[p] = decode(row[p] as string | null, row[`${p}_at`] as number | null);
+      const rows = p === 'software' ? () => this.softwareItems(hostId) : undefined;
+      (state as Record<Probe, Reported<unknown>>)[p] = decode(row[p] as string | null, row[`${p}_at`] as number | null, rows);
     }
     return state;
   }
 
   /** Stores what a probe said now; returns it as the engine reads it. */
-  private put<T>(hostId: string, probe: Probe, value: ProbeValue<T>, at: number): Reported<T> {
-    this.upserts[probe].run(hostId, encode(value), at);
+  private put<T>(hostId: string, probe: Probe, value: ProbeValue<T>, at: number, classifier?: SoftwareClassifier): Reported<T> {
+    if (probe === 'software') {
+      // Rows hold the inventory; the column only says whether it is known.
+      if (Array.isArray(value)) this.replaceSoftware(hostId, value as SoftwareItem[], classifier);
+      this.upserts.software.run(hostId, Array.isArray(value) ? SOFTWARE_KNOWN : encode(value), at);
+      this.sw.setVersion.run(Array.isArray(value) ? (classifier?.version ?? null) : null, hostId);
+    } else {
+      this.upserts[probe].run(hostId, encode(value), at);
+    }
+    if (probe === 'sessions') {
+      const attention = Array.isArray(value) && (value as SessionState[]).some((x) => x.idle === true && x.locked === false && !x.remote);
+      this.attention.run(attention ? 1 : 0, hostId);
+    }
     return Array.isArray(value) ? { known: true, items: value, at } : { known: false, reason: value.reason, at };
   }
 
   remove(hostId: string): void {
     this.forget.run(hostId);
+    this.sw.clear.run(hostId);
   }
 
   /**
@@ -86,7 +189,12 @@ export class HostStateRepository {
    * the engine must re-judge) with their new state, and for USB attaches the device that arrived
    * (an occurrence, judged even if it is gone again by the time anyone looks).
    */
-  apply(hostId: string, env: AgentEnvelope, at: number): { changed: Probe[]; state: HostState; attached?: UsbDevice; needsSnapshot?: true } {
+  apply(
+    hostId: string,
+    env: AgentEnvelope,
+    at: number,
+    classifier?: SoftwareClassifier,
+  ): { changed: Probe[]; state: HostState; attached?: UsbDevice; needsSnapshot?: true; software?: SoftwareChange } {
     const state: HostState = { usb: null, software: null, screenlock: null, sessions: null };
     const changed: Probe[] = [];
     const set = <P extends Probe>(probe: P, value: HostState[P]) => {
@@ -97,7 +205,7 @@ export class HostStateRepository {
       case 'snapshot':
         for (const probe of PROBES) {
           const value = env.body[probe];
-          if (value !== undefined) set(probe, this.put(hostId, probe, value as ProbeValue<never>, at));
+          if (value !== undefined) set(probe, this.put(hostId, probe, value as ProbeValue<never>, at, classifier));
         }
         break;
       case 'usb.attached': {
@@ -116,18 +224,30 @@ export class HostStateRepository {
         break;
       }
       case 'software.changed': {
-        const current = this.get(hostId, ['software']).software;
+        const known = this.isSoftwareKnown(hostId);
         // A diff without a known base cannot rebuild the inventory: ask for a snapshot.
-        if (!current?.known) return { changed, state, needsSnapshot: true };
-        const byId = new Map(current.items.map((i) => [softwareIdentity(i), i]));
-        for (const item of env.body.removed) byId.delete(softwareIdentity(item));
-        for (const { from, to } of env.body.upgraded) {
-          byId.delete(softwareIdentity(from));
-          byId.set(softwareIdentity(to), to);
-        }
-        for (const item of env.body.installed) byId.set(softwareIdentity(item), item);
-        set('software', this.put(hostId, 'software', [...byId.values()], at));
-        break;
+        if (!known) return { changed, state, needsSnapshot: true };
+        const change: SoftwareChange = { subjects: new Set(), licensed: false, stale: false };
+        // Only subjects with an unapproved or prohibited package can hold a finding; approved and
+        // licensed ones matter for the licence count only.
+        const note = (c: { status: string | null; subject: string | null } | undefined) => {
+          if (!c?.subject) return;
+          if (c.status === 'unapproved' || c.status === 'prohibited' || c.status === null) change.subjects.add(c.subject);
+          if (c.status === 'licensed') change.licensed = true;
+        };
+        const drop = (item: SoftwareItem) => {
+          const arch = item.arch ?? '';
+          note(this.sw.one.get(hostId, item.source, item.name, arch));
+          this.sw.remove.run(hostId, item.source, item.name, arch);
+        };
+        for (const item of env.body.removed) drop(item);
+        for (const { from } of env.body.upgraded) drop(from);
+        for (const { to } of env.body.upgraded) note(this.writeItem(hostId, to, classifier));
+        for (const item of env.body.installed) note(this.writeItem(hostId, item, classifier));
+        change.stale = classifier === undefined || this.sw.version.get(hostId)?.v !== classifier.version;
+        this.upserts.software.run(hostId, SOFTWARE_KNOWN, at);
+        changed.push('software');
+        return { changed, state, software: change };
       }
       case 'screenlock.state':
         set('screenlock', this.put(hostId, 'screenlock', env.body.settings as ProbeValue<ScreenlockSetting>, at));
@@ -140,6 +260,13 @@ export class HostStateRepository {
     }
     return { changed, state };
   }
+
+  /** Whether the host's inventory is known (rows stored), without reading it. */
+  isSoftwareKnown(hostId: string): boolean {
+    return this.softwareMarker.get(hostId)?.software === SOFTWARE_KNOWN;
+  }
+
+  private readonly softwareMarker;
 
   /** Every host with some state, for re-evaluating the fleet. */
   hostIds(): string[] {

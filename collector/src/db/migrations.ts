@@ -276,4 +276,42 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     `,
   },
+  {
+    version: 3,
+    name: 'software inventories as rows with their classification; sessions needing attention; USB history index',
+    sql: `
+      -- One row per installed package (identity: source + name + arch, as agents diff them), with
+      -- its catalogue status and alert subject under policy_version, so a software diff is judged
+      -- from the rows it touches instead of re-reading and re-classifying the whole inventory.
+      CREATE TABLE host_software (
+        host_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arch TEXT NOT NULL DEFAULT '',
+        item TEXT NOT NULL,
+        status TEXT,
+        subject TEXT,
+        policy_version INTEGER,
+        PRIMARY KEY (host_id, source, name, arch)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX host_software_by_subject ON host_software (host_id, subject);
+      INSERT INTO host_software (host_id, source, name, arch, item)
+        SELECT s.host_id, json_extract(j.value, '$.source'), json_extract(j.value, '$.name'), coalesce(json_extract(j.value, '$.arch'), ''), j.value
+        FROM host_state s, json_each(s.software) j WHERE json_type(s.software) = 'array'
+        ON CONFLICT DO NOTHING;
+      -- host_state.software now only says whether the inventory is known (the rows hold it).
+      UPDATE host_state SET software = '{"status":"known"}' WHERE json_type(software) = 'array';
+
+      -- The policy version the host's rows were classified under (NULL: not classified).
+      ALTER TABLE host_state ADD COLUMN software_policy_version INTEGER;
+
+      -- 1 when a local session is idle and unlocked: the only hosts the unattended timer looks at.
+      ALTER TABLE host_state ADD COLUMN sessions_attention INTEGER NOT NULL DEFAULT 0;
+      UPDATE host_state SET sessions_attention = 1 WHERE sessions LIKE '%"idle":true%';
+      CREATE INDEX host_state_attention ON host_state (host_id) WHERE sessions_attention = 1;
+
+      -- A host's USB history without reading all its other messages.
+      CREATE INDEX messages_usb_by_host ON messages (host_id, received_at, seq) WHERE type IN ('usb.attached', 'usb.detached');
+    `,
+  },
 ];

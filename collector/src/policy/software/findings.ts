@@ -43,6 +43,9 @@ const findingItem = (i: SoftwareItem): FindingItem => ({
   arch: i.arch ?? null,
 });
 
+/** The alert subject an item falls under: its catalogue title, else `<source>:<name>`. */
+export const softwareSubject = (item: Pick<SoftwareItem, 'source' | 'name'>, title: string | undefined): string => title ?? `${item.source}:${item.name}`;
+
 /**
  * One host's `software.prohibited` and `software.unapproved` findings, sorted by rule then subject.
  * The reason is the first item's; the items list every installed item behind the finding.
@@ -53,7 +56,7 @@ export function softwareFindings(items: readonly SoftwareItem[], catalogue: Soft
     const c = classifySoftware(item, catalogue);
     if (c.status !== 'prohibited' && c.status !== 'unapproved') continue;
     const rule = c.status === 'prohibited' ? 'software.prohibited' : 'software.unapproved';
-    const subject = c.title ?? `${item.source}:${item.name}`;
+    const subject = softwareSubject(item, c.title);
     const key = `${rule}\u0000${subject}`;
     const existing = byKey.get(key);
     if (existing) existing.details.items.push(findingItem(item));

@@ -19,4 +19,4 @@ export {
 export { isDebianOrUbuntuMaintainer, osVendorOf } from './os-vendor.js';
 export { classifySoftware, versionsOf, type SoftwareClassification, type SoftwareStatus } from './classify.js';
 export { licenceUsage, type HostSoftware, type LicenceUsage } from './licence-usage.js';
-export { licenceFindings, softwareFindings, type FindingItem, type LicenceFinding, type SoftwareFinding } from './findings.js';
+export { licenceFindings, softwareFindings, softwareSubject, type FindingItem, type LicenceFinding, type SoftwareFinding } from './findings.js';

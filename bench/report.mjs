@@ -50,12 +50,61 @@ function byPartLine(parts) {
     .join(', ')}.\n`;
 }
 
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+const sec = (msValue) => `${(msValue / 1000).toFixed(1)} s`;
+const pcts = (p, keys = ['p50', 'p99']) => keys.map((k) => ms(p[k])).join(' / ');
+
+/** The fleet-scale table (bench/fleet.mjs): N simulated agents in a child process against one collector. */
+function fleetSection(f) {
+  if (!f) return '';
+  const c = f.connect;
+  const st = f.steady;
+  const lat = f.alertLatency;
+  const storm = f.storm;
+  const errors = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
+  const pct = (x) => (x > 0 ? `${x} %` : 'under 0.1 %');
+  const overflows = storm.tcp?.ListenOverflows;
+  return `
+### Fleet scale: ${n(f.agents)} simulated agents against one collector
+
+The load simulator (\`test/sim\`, in a child process) enrols ${n(f.agents)} agents, connects them, sends each one's
+snapshot, then heartbeats every ${f.heartbeatSeconds} s with ${f.eventsPerAgentPerHour} background events per agent per hour, against the real
+collector (a child process too). After a ${Math.round(st.seconds)} s steady window, ${lat.probeAgents} more agents in the bench process plug in
+${n(lat.attaches)} unapproved sticks at ${lat.attachRatePerSecond}/s (\`usb.attached\` → \`opened\` on \`/api/v1/alerts/stream\`), then every fleet connection is
+dropped at once (the reconnect storm). Alone: \`node bench/fleet.mjs [agents]\`.
+
+| measure | value |
+|---|---|
+| agents | ${n(f.agents)} simulated + ${lat.probeAgents} probe agents |
+| time to enrol / connect / all snapshots committed | ${c.enrolledAllSeconds} s / ${c.connectedAllSeconds} s / **${c.snapshotsCommittedSeconds} s** (snapshot ack p50 / p99 ${pcts(c.snapshotAckMs)}; ${n(c.reconnects)} reconnects, ${n(errors(c.socketErrors))} socket errors) |
+| collector during that ramp | CPU ${c.collector.cpuPercentOfOneCore} % of one core over ${c.seconds} s, RSS up to ${c.collector.rssMiB.max} MiB |
+| collector RSS idle → steady | ${f.collectorIdleRssMiB} MiB → ${st.collector.rssMiB.min}–${st.collector.rssMiB.max} MiB over the steady window (mean ${st.collector.rssMiB.mean} MiB; it rises and falls with garbage collection) |
+| memory per connected agent | **${kib(f.collectorBytesPerAgent)}** (${n(f.collectorBytesPerAgent)} bytes: RSS at the end of the steady window − idle RSS, ÷ ${n(f.agents)}; target ≤ 50 KB) |
+| collector CPU over the steady window | **${st.collector.cpuPercentOfOneCore} % of one core** (${st.collector.cpuSeconds} s over ${st.seconds} s)${st.collector.writtenMiBPerSecond !== undefined ? `, writing ${st.collector.writtenMiBPerSecond} MiB/s` : ''} |
+| steady ack latency p50 / p99 | ${pcts(st.ackMs)} (${n(st.framesPerSecond)} frames/s sent, ${n(st.ackedPerSecond)}/s acked) |
+| alert latency at that load, p50 / p95 / p99 / max | ${pcts(lat.latencyMs, ['p50', 'p95'])} / **${ms(lat.latencyMs.p99)}** / ${ms(lat.latencyMs.max)} (target p99 ≤ 250 ms at 10,000 agents; collector CPU ${lat.collector.cpuPercentOfOneCore} % meanwhile) |
+| reconnect storm: every agent back (connected, \`config\` received) | **${sec(storm.allBackMs)}** for ${n(storm.agents)} agents (per agent p50 / p99 ${pcts(storm.perAgentMs)}; ${n(storm.connectionAttempts)} connection attempts, ${n(errors(storm.socketErrors))} socket errors${overflows !== undefined ? `, ${n(overflows)} kernel listen-queue overflows` : ''}; collector CPU ${storm.collector.cpuPercentOfOneCore} %) |
+| database size at the end | ${n(f.databaseMiB)} MiB |
+| simulator | RSS ${f.simulator.rssMiB} MiB, ${kib(f.simulator.bytesPerAgent)} per agent; CPU ${c.simulator.cpuPercentOfOneCore} % of one core during the ramp, ${st.simulator.cpuPercentOfOneCore} % steady; event-loop delay p99 ${ms(f.simulator.eventLoopDelayMs.p99)} |
+| messages | ${n(f.totals.acked)} acked, ${n(f.totals.rejected)} rejected, ${n(errors(f.totals.errorFrames))} error frames, ${n(f.totals.pending)} pending at the end |
+
+**How the 2 cores are shared.** Nothing is pinned; three processes share them: the collector (one Node process, at most
+about one core: ${st.collector.cpuPercentOfOneCore} % steady), the simulator child process (every fleet agent on one event loop:
+${c.simulator.cpuPercentOfOneCore} % of one core during the ramp, ${st.simulator.cpuPercentOfOneCore} % steady) and the bench process (the probe agents, the
+alert feed and the /proc sampling: ${pct(st.bench.cpuPercentOfOneCore)} steady), where the alert-latency timestamps are taken.
+
+20,000 and 50,000 agents are not measured: one process here may hold at most ${n(f.openFileLimit)} open files (\`ulimit -Hn\`),
+so one collector at most about ${n(f.maxAgentsPerCollector)} agent sockets, and the collector does not yet spread connections over
+several gateway processes; the bench refuses N above that limit.
+`;
+}
+
 /** The section of a default or quick run (`title`: the command that made it). */
 export function benchSection(results, title) {
-  const { date, machine, ingest: i, outbox: o, agentIdle: a, probes, alertLatency: l } = results;
+  const { date, machine, ingest: i, outbox: o, agentIdle: a, probes, alertLatency: l, fleet } = results;
   const latencyRow = (label, p) =>
     `| ${label} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.collectorCpuSeconds} s | ${p.benchProcessCpuSeconds} s | ${p.benchMainLoopDelayMs.p99} ms |`;
-  const quickNote = results.profile === 'quick' ? `\n**Quick run** (smaller counts and windows than the default run; the agent-at-rest window is ${a.windowSeconds} s, not 60 s): a smoke test, not a result to compare.\n` : '';
+  const quickNote = results.profile === 'quick' ? `\n**Quick run** (smaller counts and windows than the default run; the agent-at-rest window is ${a.windowSeconds} s, not 60 s${fleet ? `; the fleet ${n(fleet.agents)} agents, not 10,000` : ''}): a smoke test, not a result to compare.\n` : '';
   return `## ${date} — \`${title}\`
 ${quickNote}
 ${machineLine(machine, results.build)}
@@ -112,7 +161,7 @@ An agent sends \`usb.attached\` for an unapproved stick → the \`opened\` frame
 |---|---|---|---|---|---|---|---|
 ${latencyRow('quiet: only the attaches', l.quiet)}
 ${latencyRow(`under load: + ${n(l.underLoad.load.committedPerSecond)} \`session.state\`/s committed (target ${n(l.underLoad.load.targetPerSecond)}/s, ${l.underLoad.load.window} in flight per agent at most)`, l.underLoad)}
-${/* Fleet scale (bench/fleet.mjs) adds its table here. */ ''}
+${fleetSection(fleet)}
 Took ${results.minutes} min. Raw numbers: \`bench/results/${results.file}\`.
 `;
 }

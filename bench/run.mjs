@@ -1,10 +1,12 @@
 // `npm run bench [-- --quick | --growth]` (from the repository root; or `node bench/run.mjs …`).
 //
-//   (default)  every benchmark (under 15 minutes on the 2-core bench machine): writes
-//              bench/results/<date>.json and the `npm run bench` section of bench/RESULTS.md for today.
+//   (default)  every benchmark (under 15 minutes on the 2-core bench machine; the fleet of 10,000
+//              simulated agents is about 4 of them): writes bench/results/<date>.json and the
+//              `npm run bench` section of bench/RESULTS.md for today.
 //   --quick    the same benchmarks with smaller counts and shorter windows (under 2 minutes; the
-//              agent-at-rest window is 15 s instead of 60 s): writes bench/results/<date>-quick.json
-//              only — never RESULTS.md, so a smoke run cannot overwrite the day's full results.
+//              agent-at-rest window is 15 s instead of 60 s, the fleet 500 agents, not 10,000): writes
+//              bench/results/<date>-quick.json only — never RESULTS.md, so a smoke run cannot
+//              overwrite the day's full results.
 //   --growth   only the growth bench (bench/growth.mjs): how the API and ingest figures change as
 //              stored events grow (0, 1 M, 10 M); writes bench/results/<date>-growth.json and the
 //              `--growth` section of RESULTS.md.
@@ -18,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchAgentIdle } from './agent-idle.mjs';
 import { benchAlertLatency } from './alert-latency.mjs';
+import { benchFleet, maxAgentsPerCollector, openFileLimit } from './fleet.mjs';
 import { benchGrowth } from './growth.mjs';
 import { benchIngest } from './ingest.mjs';
 import { ROOT } from './lib.mjs';
@@ -53,6 +56,7 @@ const PROFILES = {
     agentIdle: { warmupSeconds: 10, windowSeconds: 60 },
     probes: { runs: 20 },
     alertLatency: { attaches: 2000 },
+    fleet: { agents: 10_000 },
   },
   quick: {
     ingest: { agents: 10, perAgent: 2000, window: 500, repeats: 1 },
@@ -60,6 +64,7 @@ const PROFILES = {
     agentIdle: { warmupSeconds: 5, windowSeconds: 15 },
     probes: { runs: 5 },
     alertLatency: { attaches: 500 },
+    fleet: { agents: 500, steadySeconds: 10, attaches: 50, attachRate: 10 },
   },
 };
 
@@ -105,9 +110,12 @@ if (profile === 'growth') {
   results.agentIdle = await step(`agent at rest (${p.agentIdle.windowSeconds} s window)`, () => benchAgentIdle(p.agentIdle));
   results.probes = await step('probes', () => benchProbes(p.probes));
   results.alertLatency = await step('alert latency', () => benchAlertLatency(p.alertLatency));
-  // Fleet scale (bench/fleet.mjs, with the load simulator in test/sim) goes here:
-  //   results.fleet = await step('fleet', () => benchFleet(p.fleet));
-  // with a `fleet` entry in each profile above and its table in report.mjs (benchSection).
+  // Fleet scale: the load simulator (test/sim) in a child process against the real collector.
+  results.fleet = await step(`fleet (${p.fleet.agents.toLocaleString('en')} simulated agents)`, async () => ({
+    ...(await benchFleet(p.fleet)),
+    openFileLimit: openFileLimit(),
+    maxAgentsPerCollector: maxAgentsPerCollector(),
+  }));
 }
 results.minutes = +((performance.now() - started) / 60_000).toFixed(1);
 

@@ -176,6 +176,17 @@ describe('usb.unauthorised', () => {
     expect(res.json().approvals).toHaveLength(2);
     expect(await alerts('&status=open')).toHaveLength(0);
     expect((await alerts('&status=resolved')).every((x) => x.resolution === 'approved')).toBe(true);
+
+    // The approvals list filters by state; revoking one makes its device an alert again.
+    const list = async (q: string) => (await h.app.inject({ url: `/api/v1/usb/approvals?${q}`, headers: auth })).json().items as { id: string }[];
+    expect(await list('active=true')).toHaveLength(2);
+    expect(await list(`hostId=${a.hostId}`)).toHaveLength(2);
+    const [first] = await list('active=true');
+    expect((await h.app.inject({ method: 'POST', url: `/api/v1/usb/approvals/${first?.id}/revoke`, headers: auth })).statusCode).toBe(200);
+    expect(await list('active=true')).toHaveLength(1);
+    expect((await list('active=false')).map((x) => x.id)).toEqual([first?.id]);
+    h.app.engine.drainAll();
+    expect(await alerts('&status=open')).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { AgentEnvelope, AuditAction, CoverageScope, SoftwareItem, CreateExceptionRequest, CreateUsbApprovalRequest, PolicyException, PutPolicyResponse, RuleId, UsbApproval as ApiUsbApproval, UsbBaselineRequest } from '@vigil/shared';
-import { RULE_IDS, SEVERITIES, VigilError, type UsbDevice } from '@vigil/shared';
+import { RULE_IDS, VigilError, type UsbDevice } from '@vigil/shared';
 import { DEFAULT_POLICY, type Policy } from '@vigil/shared/policy';
 import type { ActiveException } from '../db/approvals-repository.js';
 import { groupsOf, type AlertRow } from '../db/alerts-repository.js';
@@ -15,6 +15,8 @@ import { licenceFindings, softwareFindings, softwareSubject } from '../policy/so
 import { evaluateUnattended } from '../policy/terminal-unattended.js';
 import { approvalCoversHost, type UsbApproval } from '../policy/usb-approval.js';
 import { evaluateUsb, judgeUsbDevice } from '../policy/usb-unauthorised.js';
+import { capFindings, MAX_ALERTS_PER_HOST_RULE, OVERFLOW_SUBJECT } from './finding-caps.js';
+import { deviceFromAlert } from './device-from-alert.js';
 import { AlertLifecycle, occurrenceKey, type AlertChange, type AlertSinks, type Closure } from './alert-lifecycle.js';
 
 /**
@@ -83,38 +85,6 @@ const toHostInfo = (r: HostRow): HostInfo => ({
   lastGoodbye: r.last_goodbye,
 });
 
-/** The device an open usb.unauthorised alert is about, rebuilt from its details (for a device no longer attached). */
-function deviceFromAlert(a: AlertRow): UsbDevice | undefined {
-  let d: Record<string, unknown>;
-  try {
-    d = JSON.parse(a.details) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  // The engine wrote these details from a valid device: check the shape cheaply rather than with zod.
-  const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
-  const vendorId = str('vendorId');
-  const productId = str('productId');
-  const interfaceClasses = Array.isArray(d.interfaceClasses) ? d.interfaceClasses.filter((c): c is string => typeof c === 'string') : undefined;
-  const removable = str('removable');
-  if (!vendorId || !productId || !interfaceClasses || (removable !== 'fixed' && removable !== 'removable' && removable !== 'unknown')) return undefined;
-  const busPaths = Array.isArray(d.busPaths) ? d.busPaths : [];
-  return {
-    key: a.subject,
-    vendorId,
-    productId,
-    serial: str('serial') ?? '',
-    manufacturer: str('manufacturer') ?? '',
-    product: str('product') ?? '',
-    deviceClass: str('deviceClass') ?? '00',
-    interfaceClasses,
-    busPath: typeof busPaths[0] === 'string' ? busPaths[0] : '',
-    removable,
-    isHub: d.isHub === true,
-    isRootHub: d.isRootHub === true,
-  };
-}
-
 /** The rules a change of each probe can affect. */
 const RULES_OF_PROBE: Record<Probe, RuleId[]> = {
   usb: ['usb.unauthorised'],
@@ -124,53 +94,6 @@ const RULES_OF_PROBE: Record<Probe, RuleId[]> = {
 };
 
 const TIME_RULES: readonly RuleId[] = ['terminal.unattended', 'agent.silent'];
-/** Open alerts one host may have per rule; past it, the rest are folded into one (see capFindings). */
-export const MAX_ALERTS_PER_HOST_RULE = 200;
-/** Items listed in one alert's details (the packages behind a software finding). */
-export const MAX_DETAIL_ITEMS = 100;
-/** The subject of the alert that stands for a host's findings beyond MAX_ALERTS_PER_HOST_RULE. */
-export const OVERFLOW_SUBJECT = '(more)';
-
-/**
- * Bounds what one host can put in the alert store, whatever it reports (a host listing 20,000
- * unapproved packages must not make 20,000 alerts, events, audit entries and notifications):
- * at most MAX_ALERTS_PER_HOST_RULE - 1 findings per rule (by subject order, so the same ones
- * stay) plus one `(more)` finding that counts the rest and names a few; and at most
- * MAX_DETAIL_ITEMS items listed in any finding's details.
- */
-export function capFindings(findings: readonly Finding[]): Finding[] {
-  const byRule = new Map<RuleId, Finding[]>();
-  for (const f of findings) {
-    const list = byRule.get(f.rule);
-    if (list) list.push(f);
-    else byRule.set(f.rule, [f]);
-  }
-  const out: Finding[] = [];
-  for (const [rule, list] of byRule) {
-    let kept = list;
-    if (list.length > MAX_ALERTS_PER_HOST_RULE) {
-      const sorted = [...list].sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
-      kept = sorted.slice(0, MAX_ALERTS_PER_HOST_RULE - 1);
-      const rest = sorted.slice(MAX_ALERTS_PER_HOST_RULE - 1);
-      kept.push({
-        rule,
-        subject: OVERFLOW_SUBJECT,
-        severity: rest.reduce((s, f) => (SEVERITIES.indexOf(f.severity) > SEVERITIES.indexOf(s) ? f.severity : s), rest[0]?.severity ?? 'low'),
-        details: {
-          count: rest.length,
-          subjects: rest.slice(0, MAX_DETAIL_ITEMS).map((f) => f.subject),
-          message: `${rest.length} more ${rule} findings on this host than one alert each (${MAX_ALERTS_PER_HOST_RULE - 1} are shown as their own alerts)`,
-        },
-      });
-    }
-    for (const f of kept) {
-      const items = f.details.items;
-      out.push(Array.isArray(items) && items.length > MAX_DETAIL_ITEMS ? { ...f, details: { ...f.details, items: items.slice(0, MAX_DETAIL_ITEMS), itemsNotShown: items.length - MAX_DETAIL_ITEMS } } : f);
-    }
-  }
-  return out;
-}
-
 /** A host is asked for a snapshot at most this often. */
 const SNAPSHOT_REQUEST_INTERVAL_MS = 10 * 60_000;
 /** At most this many hosts named in a licence.over_deployed alert's details. */

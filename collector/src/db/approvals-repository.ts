@@ -77,8 +77,29 @@ function page<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R)
   return { items, nextCursor: more ? (rows[limit - 1]?.id ?? null) : null };
 }
 
-function checkCursor(cursor: string | undefined): void {
-  if (cursor !== undefined && !/^[0-9a-f-]{36}$/.test(cursor)) throw new VigilError('VIGIL_ERR_VALIDATION', 'cursor is not valid');
+/**
+ * One page of approvals or exceptions, newest first, keyed by id (UUIDv7): `?active=true` keeps
+ * those not revoked and not expired (`unexpired` says when a row has not expired), `false` the rest.
+ */
+function listRows<R>(
+  db: Db,
+  table: 'usb_approvals' | 'policy_exceptions',
+  q: { limit: number; cursor?: string | undefined; active?: 'true' | 'false' | undefined },
+  now: number,
+  unexpired: string,
+  extra?: { sql: string; params: Record<string, unknown> },
+): R[] {
+  if (q.cursor !== undefined && !/^[0-9a-f-]{36}$/.test(q.cursor)) throw new VigilError('VIGIL_ERR_VALIDATION', 'cursor is not valid');
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: q.limit + 1, now, ...extra?.params };
+  if (q.cursor) {
+    where.push('id < @cursor');
+    params.cursor = q.cursor;
+  }
+  if (q.active === 'true') where.push(`revoked_at IS NULL AND ${unexpired}`);
+  if (q.active === 'false') where.push(`(revoked_at IS NOT NULL OR NOT ${unexpired})`);
+  if (extra) where.push(extra.sql);
+  return db.prepare<Record<string, unknown>, R>(`SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`).all(params);
 }
 
 export class ApprovalsRepository {
@@ -138,22 +159,9 @@ export class ApprovalsRepository {
   }
 
   list(q: ApprovalListQuery, now: number): ListEnvelope<ApiUsbApproval> {
-    checkCursor(q.cursor);
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: q.limit + 1, now };
-    if (q.cursor) {
-      where.push('id < @cursor');
-      params.cursor = q.cursor;
-    }
-    if (q.active === 'true') where.push('revoked_at IS NULL AND (expires_at IS NULL OR expires_at > @now)');
-    if (q.active === 'false') where.push('(revoked_at IS NOT NULL OR expires_at <= @now)');
-    if (q.hostId) {
-      where.push("json_extract(scope, '$.hostId') = @hostId");
-      params.hostId = q.hostId;
-    }
-    const rows = this.db
-      .prepare<Record<string, unknown>, ApprovalRow>(`SELECT * FROM usb_approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`)
-      .all(params);
+    // expires_at NULL: never expires.
+    const extra = q.hostId ? { sql: "json_extract(scope, '$.hostId') = @hostId", params: { hostId: q.hostId } } : undefined;
+    const rows = listRows<ApprovalRow>(this.db, 'usb_approvals', q, now, '(expires_at IS NULL OR expires_at > @now)', extra);
     return page(rows, q.limit, (r) => this.toApi(r, now));
   }
 
@@ -225,18 +233,7 @@ export class ExceptionsRepository {
   }
 
   list(q: ExceptionListQuery, now: number): ListEnvelope<PolicyException> {
-    checkCursor(q.cursor);
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: q.limit + 1, now };
-    if (q.cursor) {
-      where.push('id < @cursor');
-      params.cursor = q.cursor;
-    }
-    if (q.active === 'true') where.push('revoked_at IS NULL AND expires_at > @now');
-    if (q.active === 'false') where.push('(revoked_at IS NOT NULL OR expires_at <= @now)');
-    const rows = this.db
-      .prepare<Record<string, unknown>, ExceptionRow>(`SELECT * FROM policy_exceptions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`)
-      .all(params);
+    const rows = listRows<ExceptionRow>(this.db, 'policy_exceptions', q, now, 'expires_at > @now');
     return page(rows, q.limit, (r) => this.toApi(r, now));
   }
 

@@ -760,15 +760,16 @@ export async function startSimulation(opts) {
     /** Goodbye from every connected agent (delivered within `graceMs`), then close everything. */
     async stop({ goodbye = true, graceMs = 5000 } = {}) {
       if (sim.stopping) return stats();
+      // No new events once stopping: an event scheduled during the goodbye wait would be left unacknowledged.
+      sim.heap.stop();
       if (goodbye) {
         for (const a of agents) if (a.ready) a.append('goodbye', { reason: 'stop' });
         const deadline = performance.now() + graceMs;
-        while (performance.now() < deadline && agents.some((a) => a.ready && a.outbox.some((m) => m.type === 'goodbye'))) {
+        while (performance.now() < deadline && agents.some((a) => a.ready && a.outbox.length > 0)) {
           await new Promise((r) => setTimeout(r, 50));
         }
       }
       sim.stopping = true;
-      sim.heap.stop();
       clearInterval(sweep);
       clearInterval(progress);
       const closed = [];

@@ -11,10 +11,12 @@ import type { Finding } from '../policy/finding.js';
 import { parsePolicy } from '../policy/parse-policy.js';
 import { evaluateScreenlock } from '../policy/screenlock-noncompliant.js';
 import { classifySoftware } from '../policy/software/classify.js';
-import { licenceFindings, softwareFindings, softwareSubject } from '../policy/software/findings.js';
+import { softwareFindings, softwareSubject } from '../policy/software/findings.js';
 import { evaluateUnattended } from '../policy/terminal-unattended.js';
-import { approvalCoversHost, type UsbApproval } from '../policy/usb-approval.js';
+import type { UsbApproval } from '../policy/usb-approval.js';
 import { evaluateUsb, judgeUsbDevice } from '../policy/usb-unauthorised.js';
+import { Allowances } from './allowances.js';
+import { LicenceCounter } from './licence-counter.js';
 import { capFindings, MAX_ALERTS_PER_HOST_RULE, OVERFLOW_SUBJECT } from './finding-caps.js';
 import { deviceFromAlert } from './device-from-alert.js';
 import { AlertLifecycle, occurrenceKey, type AlertChange, type AlertSinks, type Closure } from './alert-lifecycle.js';
@@ -96,8 +98,6 @@ const RULES_OF_PROBE: Record<Probe, RuleId[]> = {
 const TIME_RULES: readonly RuleId[] = ['terminal.unattended', 'agent.silent'];
 /** A host is asked for a snapshot at most this often. */
 const SNAPSHOT_REQUEST_INTERVAL_MS = 10 * 60_000;
-/** At most this many hosts named in a licence.over_deployed alert's details. */
-const LICENCE_HOSTS_SHOWN = 1000;
 
 export interface JudgeOptions {
   occurrences?: ReadonlySet<string>;
@@ -108,14 +108,11 @@ export interface JudgeOptions {
 
 export class PolicyEngine {
   readonly lifecycle: AlertLifecycle;
+  private readonly allowances: Allowances;
+  private readonly licences: LicenceCounter;
   private policy: Policy = DEFAULT_POLICY;
   private policyVersion = 0;
   private effectiveCache = new Map<string, EffectivePolicy>();
-  private approvalsByDevice = new Map<string, UsbApproval[]>();
-  private approvalsByProduct = new Map<string, UsbApproval[]>();
-  private exceptions: ActiveException[] = [];
-  /** The next instant an approval, exception or allow rule expires (re-judge then). */
-  private nextExpiry = Infinity;
   private readonly hostById;
   private readonly savepoint;
   private readonly hostCache = new Map<string, HostInfo>();
@@ -129,8 +126,6 @@ export class PolicyEngine {
   /** Hosts waiting for a fleet-wide re-evaluation, and the rules to judge. */
   private queue = new Map<string, Set<RuleId>>();
   private draining = false;
-  private licencesDirty = new Set<string>();
-  private recountAllLicences = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
@@ -142,6 +137,14 @@ export class PolicyEngine {
   ) {
     this.now = opts.now ?? Date.now;
     this.lifecycle = new AlertLifecycle(store.alerts, opts.sinks);
+    this.allowances = new Allowances(store);
+    this.licences = new LicenceCounter({
+      store,
+      lifecycle: this.lifecycle,
+      policy: () => this.policy,
+      hostname: (id) => this.host(id)?.hostname ?? null,
+      excepted: (f) => this.allowances.exceptionFor(null, f) !== undefined,
+    });
     this.savepoint = {
       begin: store.db.prepare('SAVEPOINT policy_engine'),
       release: store.db.prepare('RELEASE policy_engine'),
@@ -167,8 +170,8 @@ export class PolicyEngine {
     }
     this.effectiveCache.clear();
     this.lifecycle.resetOpenHint();
-    this.reloadApprovals();
-    this.reloadExceptions();
+    this.allowances.reloadApprovals(this.policy.usb, this.now());
+    this.allowances.reloadExceptions(this.now());
     this.scheduleAll(RULE_IDS);
   }
 
@@ -270,7 +273,7 @@ export class PolicyEngine {
     this.snapshotWanted.clear();
     this.lifecycle.takePending();
     this.lifecycle.resetOpenHint();
-    this.licencesDirty.clear();
+    this.licences.discard();
   }
 
   // --- ingest
@@ -313,7 +316,7 @@ export class PolicyEngine {
       for (const r of RULES_OF_PROBE.software) rules.delete(r);
       const host = this.cachedHost(hostId);
       if (host && host.status !== 'retired') this.judgeSoftwareChange(host, software, at);
-      this.recountDirtyLicences(at);
+      this.recountLicences(at);
     }
     // Any frame ends silence; only judge it when an agent.silent alert may be open.
     const silent = this.lifecycle.mayHaveOpen(hostId, 'agent.silent');
@@ -327,7 +330,7 @@ export class PolicyEngine {
     // An attach or detach changes one device's standing only: judge just that one.
     const usbKey = env.type === 'usb.attached' ? env.body.device.key : env.type === 'usb.detached' ? env.body.key : undefined;
     this.judge(host, rules, at, { ...(occurrences ? { occurrences } : {}), ...(usbKey === undefined ? {} : { usbSubjects: new Set([usbKey]) }) }, state);
-    this.recountDirtyLicences(at);
+    this.recountLicences(at);
   }
 
   /** Name and groups of a host, cached (they change only with a snapshot or an admin). */
@@ -358,30 +361,6 @@ export class PolicyEngine {
       this.effectiveCache.set(key, eff);
     }
     return eff;
-  }
-
-  /** The approvals that could concern these devices (by device key or product). */
-  approvalsForDevices(devices: readonly UsbDevice[]): UsbApproval[] {
-    const out = new Set<UsbApproval>();
-    for (const d of devices) {
-      for (const a of this.approvalsByDevice.get(d.key) ?? []) out.add(a);
-      for (const a of this.approvalsByProduct.get(`${d.vendorId}:${d.productId}`) ?? []) out.add(a);
-    }
-    return [...out];
-  }
-
-  /** Exceptions in force that cover a host. */
-  exceptionsCovering(host: { id: string; groups: readonly string[] }): ActiveException[] {
-    return this.exceptions.filter((e) => approvalCoversHost(e.scope, host));
-  }
-
-  private exceptionFor(host: { id: string; groups: readonly string[] } | null, f: Finding): ActiveException | undefined {
-    return this.exceptions.find(
-      (e) =>
-        e.rule === f.rule &&
-        (e.subject === null || e.subject === f.subject) &&
-        (host === null ? 'all' in e.scope : approvalCoversHost(e.scope, host)),
-    );
   }
 
   /**
@@ -423,7 +402,7 @@ export class PolicyEngine {
         .filter((d): d is UsbDevice => d !== undefined);
       const devices = gone.length ? [...present, ...gone] : present;
       take('usb.unauthorised', () =>
-        evaluateUsb(devices, host, { usb: this.policy.usb, severity: eff.severities['usb.unauthorised'] }, this.approvalsForDevices(devices), now).map((f) =>
+        evaluateUsb(devices, host, { usb: this.policy.usb, severity: eff.severities['usb.unauthorised'] }, this.allowances.approvalsFor(devices), now).map((f) =>
           presentKeys.has(f.subject) ? { ...f, details: { ...f.details, present: true } } : { ...f, details: { ...f.details, present: false }, observed: false },
         ),
       );
@@ -437,7 +416,7 @@ export class PolicyEngine {
         for (const rule of ['software.unapproved', 'software.prohibited'] as const) {
           if (rules.has(rule)) take(rule, () => all.filter((f) => f.rule === rule));
         }
-        this.updateLicensedTitles(host.id, items);
+        this.licences.setFromItems(host.id, items);
       }
     }
     if (rules.has('screenlock.noncompliant') && st.screenlock?.known) {
@@ -466,7 +445,7 @@ export class PolicyEngine {
     const active: Finding[] = [];
     const excepted = new Map<string, ActiveException>();
     for (const f of findings) {
-      const e = this.exceptionFor(host, f);
+      const e = this.allowances.exceptionFor(host, f);
       if (e) excepted.set(occurrenceKey(f.rule, f.subject), e);
       else active.push(f);
     }
@@ -540,10 +519,10 @@ export class PolicyEngine {
       if (items.length) findings.push(...this.softwareRuleFindings(items, eff).filter((f) => f.subject === subject));
     }
     const rules = RULES_OF_PROBE.software;
-    const active = findings.filter((f) => eff.enabled[f.rule] && !this.exceptionFor(host, f));
+    const active = findings.filter((f) => eff.enabled[f.rule] && !this.allowances.exceptionFor(host, f));
     const subjects = Object.fromEntries(rules.map((r) => [r, change.subjects])) as Partial<Record<RuleId, ReadonlySet<string>>>;
     const excepted = new Map(findings.flatMap((f) => {
-      const e = eff.enabled[f.rule] ? this.exceptionFor(host, f) : undefined;
+      const e = eff.enabled[f.rule] ? this.allowances.exceptionFor(host, f) : undefined;
       return e ? [[occurrenceKey(f.rule, f.subject), e] as const] : [];
     }));
     // Read only the touched subjects' open alerts, not every open alert of the host.
@@ -559,70 +538,22 @@ export class PolicyEngine {
         return e ? { status: 'resolved', resolution: 'excepted', actor: e.createdBy, note: `exception ${e.id}: ${e.reason}` } : undefined;
       },
     });
-    if (change.licensed) for (const t of this.store.licences.setHostTitles(host.id, this.store.hostState.licensedSubjects(host.id))) this.licencesDirty.add(t);
+    if (change.licensed) this.licences.setTitles(host.id, this.store.hostState.licensedSubjects(host.id));
   }
 
-  /** Keeps the host's licensed titles current; titles whose seat count changed are recounted. */
-  private updateLicensedTitles(hostId: string, items: readonly SoftwareItem[]): void {
-    const titles = new Set<string>();
-    for (const item of items) {
-      const c = classifySoftware(item, this.policy.software);
-      if (c.status === 'licensed' && c.title !== undefined) titles.add(c.title);
-    }
-    for (const t of this.store.licences.setHostTitles(hostId, titles)) this.licencesDirty.add(t);
+  /** Recounts changed licence titles, unless a fleet re-evaluation is under way (counts would be half old, half new). */
+  private recountLicences(now: number): void {
+    if (this.queue.size === 0) this.licences.recountDirty(now);
   }
 
-  /** Recounts the licence titles whose installs changed (or all), unless a fleet re-evaluation is under way. */
-  private recountDirtyLicences(now: number): void {
-    if (this.queue.size > 0) return; // counts are half old, half new until the re-evaluation is done
-    if (!this.recountAllLicences && this.licencesDirty.size === 0) return;
-    const titles = new Set(this.licencesDirty);
-    if (this.recountAllLicences) {
-      for (const t of this.policy.software.titles) if (t.status === 'licensed') titles.add(t.title);
-      for (const t of this.store.licences.titles()) titles.add(t);
-      // Titles with an open alert but no longer licensed (or renamed) must be able to clear too.
-      for (const a of this.store.alerts.openFor(null, 'licence.over_deployed')) titles.add(a.subject);
-    }
-    this.licencesDirty.clear();
-    this.recountAllLicences = false;
-    this.recountLicences(titles, now);
+  /** The approvals that could concern these devices (host page). */
+  approvalsForDevices(devices: readonly UsbDevice[]): UsbApproval[] {
+    return this.allowances.approvalsFor(devices);
   }
 
-  private recountLicences(titles: ReadonlySet<string>, now: number): void {
-    const seatsOf = new Map<string, number>();
-    for (const t of this.policy.software.titles) if (t.status === 'licensed') seatsOf.set(t.title, t.seats ?? 0);
-    const usage = [...titles]
-      .filter((t) => seatsOf.has(t))
-      .map((title) => {
-        const hosts = this.store.licences.hosts(title);
-        const seats = seatsOf.get(title) ?? 0;
-        return { title, seats, installs: hosts.length, hosts, overBy: Math.max(0, hosts.length - seats) };
-      });
-    const severity = this.policy.severities['licence.over_deployed'];
-    const findings: Finding[] = [];
-    if (this.policy.enabled['licence.over_deployed']) {
-      for (const f of licenceFindings(usage)) {
-        const shown = f.details.hosts.slice(0, LICENCE_HOSTS_SHOWN).map((id) => ({ id, hostname: this.host(id)?.hostname ?? null }));
-        const finding: Finding = {
-          rule: 'licence.over_deployed',
-          subject: f.subject,
-          severity,
-          details: {
-            seats: f.details.seats,
-            installs: f.details.installs,
-            overBy: f.details.overBy,
-            hosts: shown,
-            hostsNotShown: f.details.hosts.length - shown.length,
-            message: `${f.details.installs} installs of "${f.subject}" for ${f.details.seats} seats: over by ${f.details.overBy}`,
-          },
-        };
-        if (!this.exceptionFor(null, finding)) findings.push(finding);
-      }
-    }
-    this.lifecycle.reconcile({ hostId: null, hostname: null, groups: [], rules: ['licence.over_deployed'], subjects: { 'licence.over_deployed': titles } }, findings, {
-      now,
-      monitorOnly: this.policy.mode === 'monitor-only',
-    });
+  /** Exceptions in force that cover a host (host page). */
+  exceptionsCovering(host: { id: string; groups: readonly string[] }): ActiveException[] {
+    return this.allowances.exceptionsCovering(host);
   }
 
   // --- fleet-wide re-evaluation
@@ -632,7 +563,7 @@ export class PolicyEngine {
     const ids = this.store.db.prepare<[], { id: string }>("SELECT id FROM hosts WHERE status != 'retired'").all();
     for (const { id } of ids) this.schedule(id, rules);
     if (rules.includes('licence.over_deployed') || rules.includes('software.unapproved') || rules.includes('software.prohibited')) {
-      this.recountAllLicences = true;
+      this.licences.markAll();
     }
     this.drainSoon();
     return ids.length;
@@ -665,7 +596,7 @@ export class PolicyEngine {
           if (host && host.status !== 'retired' && rules.size > 0) this.safely({ hostId }, () => this.judge(host, rules, now));
           if (++n >= size) break;
         }
-        this.recountDirtyLicences(now);
+        this.recountLicences(now);
       });
       this.stats.slices++;
     } catch (err) {
@@ -677,7 +608,7 @@ export class PolicyEngine {
   /** Judges everything queued now, synchronously (tests, shutdown). */
   drainAll(): void {
     while (this.queue.size > 0 && !this.stopped) this.drainSlice();
-    if (this.recountAllLicences || this.licencesDirty.size > 0) this.run(() => this.recountDirtyLicences(this.now()));
+    if (this.licences.pending) this.run(() => this.recountLicences(this.now()));
   }
 
   // --- time
@@ -686,9 +617,9 @@ export class PolicyEngine {
   tick(now = this.now()): void {
     if (this.stopped) return;
     this.stats.ticks++;
-    if (now >= this.nextExpiry) {
-      this.reloadApprovals(now);
-      this.reloadExceptions(now);
+    if (now >= this.allowances.nextExpiry) {
+      this.allowances.reloadApprovals(this.policy.usb, now);
+      this.allowances.reloadExceptions(now);
       this.scheduleAll(RULE_IDS);
     }
     try {
@@ -719,34 +650,6 @@ export class PolicyEngine {
   }
 
   // --- approvals, exceptions, policy
-
-  private reloadApprovals(now = this.now()): void {
-    this.approvalsByDevice.clear();
-    this.approvalsByProduct.clear();
-    let next = Infinity;
-    for (const a of this.store.approvals.unrevoked()) {
-      const [map, key] = 'deviceKey' in a ? [this.approvalsByDevice, a.deviceKey] : [this.approvalsByProduct, `${a.vendorId}:${a.productId}`];
-      const list = map.get(key);
-      if (list) list.push(a);
-      else map.set(key, [a]);
-      if (a.expiresAt != null && a.expiresAt > now) next = Math.min(next, a.expiresAt);
-    }
-    for (const rule of this.policy.usb.allow) {
-      const at = rule.expires === undefined ? NaN : Date.parse(rule.expires);
-      if (at > now) next = Math.min(next, at);
-    }
-    this.approvalNextExpiry = next;
-    this.nextExpiry = Math.min(this.approvalNextExpiry, this.exceptionNextExpiry);
-  }
-
-  private approvalNextExpiry = Infinity;
-  private exceptionNextExpiry = Infinity;
-
-  private reloadExceptions(now = this.now()): void {
-    this.exceptions = this.store.exceptions.active(now);
-    this.exceptionNextExpiry = this.exceptions.reduce((m, e) => Math.min(m, e.expiresAt), Infinity);
-    this.nextExpiry = Math.min(this.approvalNextExpiry, this.exceptionNextExpiry);
-  }
 
   /** Hosts with an open alert of `rule` (the only ones an approval or exception can change at once). */
   private hostsWithOpen(rule: RuleId, subject?: string): string[] {
@@ -792,7 +695,7 @@ export class PolicyEngine {
       if (expiresAt !== null && expiresAt <= now) throw new VigilError('VIGIL_ERR_VALIDATION', 'expiresAt is in the past');
       const approval = this.store.approvals.create({ target, scope, expiresAt, reason: req.reason, createdBy: actor, alertId: req.alertId ?? null }, now);
       this.audit(actor, 'usb.approval.created', approval.id, { ...target, scope, expiresAt: approval.expiresAt, reason: req.reason, alertId: req.alertId ?? null }, now);
-      this.reloadApprovals(now);
+      this.allowances.reloadApprovals(this.policy.usb, now);
       const approved: Closure = { status: 'resolved', resolution: 'approved', actor, note: `approval ${approval.id}: ${req.reason}` };
       this.rejudgeNow(this.hostsWithOpen('usb.unauthorised'), new Set(['usb.unauthorised']), now, { clearedAs: () => approved });
       return approval;
@@ -818,7 +721,7 @@ export class PolicyEngine {
       for (const host of hosts) {
         const usb = this.store.hostState.get(host.id, ['usb']).usb;
         if (!usb?.known) continue;
-        const approvals = this.approvalsForDevices(usb.items);
+        const approvals = this.allowances.approvalsFor(usb.items);
         for (const d of usb.items) if (!judgeUsbDevice(d, host, this.policy.usb, approvals, now).allowed) keys.add(d.key);
       }
       const expiresAt = req.expiresAt === undefined ? null : Date.parse(req.expiresAt);
@@ -826,7 +729,7 @@ export class PolicyEngine {
         this.store.approvals.create({ target: { deviceKey }, scope: req.scope, expiresAt, reason: req.reason, createdBy: actor, alertId: null }, now),
       );
       this.audit(actor, 'usb.approval.created', 'baseline', { scope: req.scope, devices: [...keys].sort(), approvals: created.map((a) => a.id), reason: req.reason }, now);
-      this.reloadApprovals(now);
+      this.allowances.reloadApprovals(this.policy.usb, now);
       const approved: Closure = { status: 'resolved', resolution: 'approved', actor, note: `baseline: ${req.reason}` };
       this.rejudgeNow(hosts.map((h) => h.id), new Set(['usb.unauthorised']), now, { clearedAs: () => approved });
       return { approvals: created, hosts: hosts.length };
@@ -840,7 +743,7 @@ export class PolicyEngine {
       this.audit(actor, 'usb.approval.revoked', id, {}, now);
       return a;
     });
-    this.reloadApprovals(now);
+    this.allowances.reloadApprovals(this.policy.usb, now);
     this.scheduleAll(['usb.unauthorised']);
     return approval;
   }
@@ -867,10 +770,10 @@ export class PolicyEngine {
       if (rule === 'licence.over_deployed' && !('all' in scope)) throw new VigilError('VIGIL_ERR_VALIDATION', 'licence.over_deployed is fleet-wide: its exceptions need scope {"all": true}');
       const exception = this.store.exceptions.create({ rule, subject, scope, expiresAt, reason: req.reason, createdBy: actor, alertId: req.alertId ?? null }, now);
       this.audit(actor, 'exception.created', exception.id, { rule, subject, scope, expiresAt: exception.expiresAt, reason: req.reason, alertId: req.alertId ?? null }, now);
-      this.reloadExceptions(now);
+      this.allowances.reloadExceptions(now);
       if (rule === 'licence.over_deployed') {
         const titles = new Set(this.store.alerts.openFor(null, rule).map((a) => a.subject));
-        this.recountLicences(titles, now);
+        this.licences.recount(titles, now);
       } else {
         this.rejudgeNow(this.hostsWithOpen(rule, subject ?? undefined), new Set([rule]), now, {});
       }
@@ -885,7 +788,7 @@ export class PolicyEngine {
       this.audit(actor, 'exception.revoked', id, { rule: e.rule, subject: e.subject }, now);
       return e;
     });
-    this.reloadExceptions(now);
+    this.allowances.reloadExceptions(now);
     this.scheduleAll([exception.rule]);
     return exception;
   }
@@ -908,7 +811,7 @@ export class PolicyEngine {
       this.policy = parsed.policy;
       this.policyVersion = version.version;
       this.effectiveCache.clear();
-      this.reloadApprovals(now);
+      this.allowances.reloadApprovals(this.policy.usb, now);
       reevaluating = this.scheduleAll(RULE_IDS);
       this.opts.log.info({ version: version.version, by: actor, hosts: reevaluating }, 'policy changed; re-evaluating every host');
       for (const l of this.policyListeners) l();
@@ -923,10 +826,10 @@ export class PolicyEngine {
       const host = this.host(hostId);
       const closure: Closure = { status: 'auto_resolved', resolution: 'host_retired', actor, note: 'the host was retired' };
       for (const a of this.store.alerts.openOnHost(hostId)) this.lifecycle.close(a, closure, { hostname: host?.hostname ?? null, groups: host?.groups ?? [] }, now);
-      for (const t of this.store.licences.removeHost(hostId)) this.licencesDirty.add(t);
+      this.licences.removeHost(hostId);
       this.queue.delete(hostId);
       this.hostCache.delete(hostId);
-      this.recountDirtyLicences(now);
+      this.recountLicences(now);
     });
   }
 }

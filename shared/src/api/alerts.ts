@@ -165,13 +165,9 @@ export const UsbBaselineRequest = z.object({
 });
 export type UsbBaselineRequest = z.infer<typeof UsbBaselineRequest>;
 
-export const UsbApproval = z.object({
-  id: z.uuid(),
-  deviceKey: z.string().nullable(),
-  vendorId: z.string().nullable(),
-  productId: z.string().nullable(),
+/** What approvals and exceptions both record: where, why, who, when, and whether still in force. */
+const recordFields = {
   scope: CoverageScope,
-  expiresAt: z.string().nullable(),
   reason: z.string(),
   createdBy: z.string(),
   createdAt: z.string(),
@@ -180,6 +176,15 @@ export const UsbApproval = z.object({
   revokedBy: z.string().nullable(),
   /** Not revoked and not expired. */
   active: z.boolean(),
+};
+
+export const UsbApproval = z.object({
+  id: z.uuid(),
+  deviceKey: z.string().nullable(),
+  vendorId: z.string().nullable(),
+  productId: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  ...recordFields,
 });
 export type UsbApproval = z.infer<typeof UsbApproval>;
 
@@ -211,15 +216,8 @@ export const PolicyException = z.object({
   id: z.uuid(),
   rule: RuleId,
   subject: z.string().nullable(),
-  scope: CoverageScope,
   expiresAt: z.string(),
-  reason: z.string(),
-  createdBy: z.string(),
-  createdAt: z.string(),
-  alertId: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-  revokedBy: z.string().nullable(),
-  active: z.boolean(),
+  ...recordFields,
 });
 export type PolicyException = z.infer<typeof PolicyException>;
 

@@ -27,14 +27,14 @@ export function writeLine(stream: Duplex, m: unknown): boolean {
   return stream.write(`${JSON.stringify(m)}\n`);
 }
 
-/** Calls `onMessage` with each JSON line read from `stream`. */
-export function readLines<T>(stream: Duplex, onMessage: (m: T) => void): void {
+/** Calls `onLine` with each line read from `stream`, without its newline. */
+export function readLines(stream: Duplex, onLine: (line: string) => void): void {
   let rest: Buffer | undefined;
   stream.on('data', (chunk: Buffer) => {
     const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      onMessage(JSON.parse(buf.toString('utf8', start, nl)) as T);
+      onLine(buf.toString('utf8', start, nl));
       start = nl + 1;
     }
     rest = start < buf.length ? buf.subarray(start) : undefined;
@@ -63,14 +63,20 @@ export type ToWorker =
   /** Close every connection (1001) and exit. */
   | { t: 'shutdown' };
 
-/** One accepted message (`e`, its body as JSON `j`) or one rejection (`r`) of connection `c`. */
+/**
+ * One accepted message or one rejection (`r`) of connection `c`. On the pipe a message's envelope
+ * goes without its body (`h`), and the `in` line is followed by one line per message: the body's
+ * JSON as the worker serialised it, which the main process stores as it is — a snapshot's
+ * thousands of packages are neither escaped into a string nor serialised twice.
+ */
 export type InboundItem = { c: number; e: AgentEnvelope; j: string } | { c: number; r: Rejection };
+export type WireItem = { c: number; h: Omit<AgentEnvelope, 'body'> } | { c: number; r: Rejection };
 
 /** Worker → main process, over the data pipe. */
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'hello'; id: number; agentVersion: string }
-  | { t: 'in'; items: InboundItem[] }
+  | { t: 'in'; items: WireItem[] }
   | { t: 'closed'; id: number }
   /** Every second: frame counts since the last report, and the worker's own resources. */
-  | { t: 'report'; counts: FrameCounts; rssBytes: number; cpuSeconds: number };
+  | { t: 'report'; counts: FrameCounts; rssBytes: number; heapUsedBytes: number; cpuSeconds: number };

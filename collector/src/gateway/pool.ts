@@ -2,10 +2,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
-import type { AgentMessageBody, CollectorMessageBody, CollectorMessageType, ErrorCode } from '@vigil/shared';
+import type { AgentEnvelope, AgentMessageBody, CollectorMessageBody, CollectorMessageType, ErrorCode } from '@vigil/shared';
 import type { AgentLink, ConnectionSettings, IngestSink } from '../services/agent-connection.js';
 import type { Duplex } from 'node:stream';
-import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type ToWorker } from './ipc.js';
+import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type ToWorker, type WireItem } from './ipc.js';
 
 /** A socket's OS handle (libuv TCP wrap), detached from its net.Socket, as `child.send` passes it. */
 export interface NativeHandle {
@@ -27,6 +27,7 @@ export interface GatewayWorkerStatus {
   /** Agent connections it holds (hello done or not). */
   connections: number;
   rssBytes: number;
+  heapUsedBytes: number;
   cpuSeconds: number;
 }
 
@@ -93,6 +94,7 @@ class GatewayWorker {
   ready = false;
   /** From the worker's latest report (every second). */
   rssBytes = 0;
+  heapUsedBytes = 0;
   cpuSeconds = 0;
   private acks: [number, number, { seq: number; code: string }[]][] = [];
   private failedIds: number[] = [];
@@ -180,6 +182,7 @@ export class GatewayPool {
       ready: w.ready,
       connections: w.links.size,
       rssBytes: w.rssBytes,
+      heapUsedBytes: w.heapUsedBytes,
       cpuSeconds: w.cpuSeconds,
     }));
   }
@@ -198,7 +201,25 @@ export class GatewayPool {
     this.workers[index] = worker;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`gateway worker ${index} did not start within 15 s`)), 15_000);
-      readLines<FromWorker>(data, (m) => {
+      // An `in` line is followed by one body line per message it carries (see ipc.ts).
+      let awaiting: { items: WireItem[]; bodies: string[]; need: number } | undefined;
+      readLines(data, (line) => {
+        if (awaiting) {
+          awaiting.bodies.push(line);
+          if (awaiting.bodies.length === awaiting.need) {
+            const { items, bodies } = awaiting;
+            awaiting = undefined;
+            this.onInbound(worker, items, bodies);
+          }
+          return;
+        }
+        const m = JSON.parse(line) as FromWorker;
+        if (m.t === 'in') {
+          const need = m.items.reduce((n, i) => n + ('h' in i ? 1 : 0), 0);
+          if (need === 0) this.onInbound(worker, m.items, []);
+          else awaiting = { items: m.items, bodies: [], need };
+          return;
+        }
         if (m.t === 'ready') {
           clearTimeout(timer);
           worker.ready = true;
@@ -228,18 +249,8 @@ export class GatewayPool {
 
   private onMessage(worker: GatewayWorker, m: FromWorker): void {
     switch (m.t) {
-      case 'in': {
-        const sink = this.opts.sink;
-        for (const item of m.items) {
-          const link = worker.links.get(item.c);
-          if (!link) continue;
-          if ('e' in item) {
-            if (item.e.type === 'heartbeat') link.lastHeartbeat = item.e.body as AgentMessageBody<'heartbeat'>;
-            sink.message(link, item.e, item.j);
-          } else sink.reject(link, item.r);
-        }
-        return;
-      }
+      case 'in':
+        return; // read with its body lines in spawn()
       case 'hello': {
         const link = worker.links.get(m.id);
         if (!link) return;
@@ -257,10 +268,27 @@ export class GatewayPool {
       case 'report':
         this.opts.metrics.frameCounts(m.counts);
         worker.rssBytes = m.rssBytes;
+        worker.heapUsedBytes = m.heapUsedBytes;
         worker.cpuSeconds = m.cpuSeconds;
         return;
       case 'ready':
         return;
+    }
+  }
+
+  /** A worker's accepted messages (each with its body's JSON) and rejections, to the ingest queue. */
+  private onInbound(worker: GatewayWorker, items: WireItem[], bodies: string[]): void {
+    const sink = this.opts.sink;
+    let b = 0;
+    for (const item of items) {
+      const link = worker.links.get(item.c);
+      if ('h' in item) {
+        const json = bodies[b++]!;
+        if (!link) continue;
+        const env = { ...item.h, body: JSON.parse(json) as unknown } as AgentEnvelope;
+        if (env.type === 'heartbeat') link.lastHeartbeat = env.body as AgentMessageBody<'heartbeat'>;
+        sink.message(link, env, json);
+      } else if (link) sink.reject(link, item.r);
     }
   }
 

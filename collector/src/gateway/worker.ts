@@ -9,7 +9,7 @@ import type { Rejection } from '../db/ingest-repository.js';
 import { loggerOptions } from '../logger.js';
 import { AgentConnection, type ConnectionMetrics, type IngestSink } from '../services/agent-connection.js';
 import type { AckTarget } from '../services/ingest-queue.js';
-import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type InboundItem, type ToWorker } from './ipc.js';
+import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type InboundItem, type ToWorker, type WireItem } from './ipc.js';
 
 /*
  * A gateway worker process (started by the collector's main process with `--gateway-workers N`;
@@ -34,10 +34,21 @@ let flushScheduled = false;
 
 function flushItems(): void {
   flushScheduled = false;
-  if (!pending.length) return;
+  if (!pending.length || !dataOpen) return;
   const items = pending;
   pending = [];
-  send({ t: 'in', items });
+  const wire: WireItem[] = [];
+  const bodies: string[] = [];
+  for (const item of items) {
+    if ('r' in item) wire.push(item);
+    else {
+      const { body: _body, ...head } = item.e;
+      wire.push({ c: item.c, h: head });
+      bodies.push(item.j);
+    }
+  }
+  // The `in` line, then each message's body on a line of its own (see ipc.ts).
+  data.write(`${JSON.stringify({ t: 'in', items: wire } satisfies FromWorker)}\n${bodies.length ? `${bodies.join('\n')}\n` : ''}`);
 }
 
 /** Control messages go after the items before them: the main process sees one ordered stream. */
@@ -68,7 +79,8 @@ const metrics: ConnectionMetrics = {
 };
 setInterval(() => {
   const cpu = process.cpuUsage();
-  post({ t: 'report', counts: { ...counts }, rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  const mem = process.memoryUsage();
+  post({ t: 'report', counts: { ...counts }, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
   if (counted) {
     counts.received = {};
     counts.rejected = {};
@@ -134,7 +146,8 @@ process.on('message', (m: ConnMessage, handle?: unknown) => {
   if (m.t === 'conn') accept(m, handle);
 });
 
-readLines<ToWorker>(data, (m) => {
+readLines(data, (line) => {
+  const m = JSON.parse(line) as ToWorker;
   switch (m.t) {
     case 'init':
       settings = m.settings;

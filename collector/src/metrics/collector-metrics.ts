@@ -28,7 +28,7 @@ export interface MetricSources {
   alertFeedSubscribers(): number;
   notificationDeliveries(): DeliveryCounts;
   /** Gateway worker processes (none without --gateway-workers). */
-  gatewayWorkers(): readonly { worker: number; connections: number; rssBytes: number; cpuSeconds: number }[];
+  gatewayWorkers(): readonly { worker: number; connections: number; rssBytes: number; heapUsedBytes: number; cpuSeconds: number }[];
 }
 
 const PREFIX = 'vigil_';
@@ -163,6 +163,7 @@ export class CollectorMetrics implements ConnectionMetrics, IngestMetrics {
       });
     perWorker('gateway_worker_connections', 'Agent connections held by each gateway worker process.', (w) => w.connections);
     perWorker('gateway_worker_resident_memory_bytes', 'Resident memory of each gateway worker process.', (w) => w.rssBytes);
+    perWorker('gateway_worker_heap_used_bytes', 'JavaScript heap in use in each gateway worker process.', (w) => w.heapUsedBytes);
     perWorker('gateway_worker_cpu_seconds', 'CPU time (user + system) used by each gateway worker process so far.', (w) => w.cpuSeconds);
     gauge('agent_outbox_pending', "Messages waiting in connected agents' outboxes (sum of their latest heartbeats).", () => sources.agentOutbox().pending);
     gauge('agent_messages_dropped', 'Messages connected agents report having dropped from a full outbox (sum of the counters in their latest heartbeats).', () => sources.agentOutbox().dropped);

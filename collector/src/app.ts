@@ -34,7 +34,7 @@ export interface AppOptions {
   /** How often the time-driven rules (unattended terminals, silent agents, expiries) run, ms. */
   evaluationTickMs?: number;
   /** Overrides for the agent gateway's limits (tests use small ones). */
-  gateway?: { maxBadFrames?: number; helloTimeoutMs?: number; maxInflight?: number };
+  gateway?: { maxBadFrames?: number; helloTimeoutMs?: number; maxInflight?: number; maxConnectionsPerProcess?: number };
   /** Gateway worker processes holding agents' sockets (0, the default: this process holds them). Not with `tls`. */
   gatewayWorkers?: number;
   /** Whether gateway workers log for a human (pino-pretty) rather than JSON lines. */

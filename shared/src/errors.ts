@@ -21,6 +21,7 @@ export const ERRORS = {
   VIGIL_ERR_INTERNAL: { message: 'Internal error', status: 500 },
   VIGIL_ERR_NOT_READY: { message: 'The collector is not ready', status: 503 },
   VIGIL_ERR_SHUTTING_DOWN: { message: 'The collector is shutting down', status: 503 },
+  VIGIL_ERR_AT_CAPACITY: { message: 'The collector holds as many agent connections as it can; retry later', status: 503 },
   // --- authentication and authorisation
   VIGIL_ERR_UNAUTHENTICATED: { message: 'Credentials are missing', status: 401 },
   VIGIL_ERR_TOKEN_INVALID: { message: 'The token is not valid', status: 401 },

@@ -37,6 +37,8 @@ export interface PoolMetrics {
 
 export interface PoolOptions {
   workers: number;
+  /** Agent sockets each worker may hold (its open-file limit less a reserve). */
+  capacity: number;
   settings: ConnectionSettings;
   logLevel: string;
   prettyLogs: boolean;
@@ -292,6 +294,11 @@ export class GatewayPool {
     }
   }
 
+  /** Whether a ready worker can take one more connection. */
+  hasRoom(): boolean {
+    return this.workers.some((w) => w?.ready && w.links.size < this.opts.capacity);
+  }
+
   /**
    * Hands an authenticated agent's connection (its socket's handle, the upgrade request not yet
    * answered) to the least busy worker. Returns the link, or undefined when no worker is ready.
@@ -303,7 +310,7 @@ export class GatewayPool {
     handle: NativeHandle,
   ): AgentLink | undefined {
     let worker: GatewayWorker | undefined;
-    for (const w of this.workers) if (w?.ready && (!worker || w.links.size < worker.links.size)) worker = w;
+    for (const w of this.workers) if (w?.ready && w.links.size < this.opts.capacity && (!worker || w.links.size < worker.links.size)) worker = w;
     if (!worker || this.closing) return undefined;
     const id = this.nextId++;
     const link = new RemoteConnection(id, agent.agentId, agent.hostId, worker);

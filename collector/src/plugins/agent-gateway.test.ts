@@ -19,9 +19,9 @@ const count = (sql: string, ...params: unknown[]) => (h.store.db.prepare(sql).ge
 const messages = () => count('SELECT count(*) AS n FROM messages');
 const rejections = () => h.store.db.prepare('SELECT seq, code, reason, type FROM rejected_messages ORDER BY id').all() as { seq: number | null; code: string; reason: string; type: string | null }[];
 
-async function upgradeStatus(headers: Record<string, string>): Promise<{ status: number; body: { error: { code: string } } }> {
+async function upgradeStatus(headers: Record<string, string>, url = h.wsUrl): Promise<{ status: number; body: { error: { code: string } } }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(h.wsUrl, { headers });
+    const ws = new WebSocket(url, { headers });
     ws.on('unexpected-response', (_req, res) => {
       let text = '';
       res.on('data', (c) => (text += c));
@@ -233,6 +233,30 @@ describe.each(MODES)('agent gateway flow control and timeouts ($name)', ({ gatew
       a.close();
     } finally {
       await small.close();
+    }
+  });
+
+  it('refuses agents past what each process may hold with 503 VIGIL_ERR_AT_CAPACITY, and takes them again once some leave', async () => {
+    const full = await startHarness({ gateway: { maxConnectionsPerProcess: 2 }, gatewayWorkers });
+    try {
+      const capacity = 2 * Math.max(1, gatewayWorkers);
+      const conns: TestAgent[] = [];
+      for (let i = 0; i < capacity; i++) {
+        const creds = await full.enrol(hostFacts({ hostname: `h${i}` }));
+        conns.push(await TestAgent.connect(full.wsUrl, creds.agentToken, { agentId: creds.agentId }));
+      }
+      const extra = await full.enrol(hostFacts({ hostname: 'extra' }));
+      const auth = { authorization: `Bearer ${extra.agentToken}` };
+      expect(await upgradeStatus(auth, full.wsUrl)).toMatchObject({ status: 503, body: { error: { code: 'VIGIL_ERR_AT_CAPACITY' } } });
+      expect(full.logs.join('')).toContain('agent connections at capacity');
+      conns[0]!.close();
+      await conns[0]!.waitClosed();
+      for (let i = 0; i < 100 && full.app.gateway.connections.size === capacity; i++) await new Promise((r) => setTimeout(r, 20));
+      const admitted = await TestAgent.connect(full.wsUrl, extra.agentToken, { agentId: extra.agentId });
+      expect(admitted.frames.some((f) => f.type === 'config')).toBe(true);
+      for (const c of [...conns.slice(1), admitted]) c.close();
+    } finally {
+      await full.close();
     }
   });
 

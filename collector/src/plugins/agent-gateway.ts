@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { Socket } from 'node:net';
 import { CLOSE_CODES, uuidv7, VigilError } from '@vigil/shared';
 import type { AgentIdentity } from '../db/agents-repository.js';
+import { connectionCapacity } from '../gateway/capacity.js';
 import { GatewayPool, type GatewayWorkerStatus, type NativeHandle } from '../gateway/pool.js';
 import { AgentConnection, type AgentLink, type ConnectionSettings } from '../services/agent-connection.js';
 import { IngestQueue } from '../services/ingest-queue.js';
@@ -36,6 +37,8 @@ export type GatewayOptions = Omit<ConnectionSettings, 'maxBadFrames' | 'helloTim
     idleThresholdSeconds: number;
     /** Gateway worker processes holding agents' sockets (0: this process holds them). Plain HTTP only. */
     workers?: number;
+    /** Agent sockets one process (this one, or each worker) may hold; default from its open-file limit. */
+    maxConnectionsPerProcess?: number;
     /** The log level the workers log at, and whether for a human (pino-pretty). */
     workerLogLevel?: string;
     prettyLogs?: boolean;
@@ -80,7 +83,11 @@ function detachForHandoff(socket: Socket, head: Buffer): { handle: NativeHandle;
  */
 export const agentGatewayPlugin = fp(
   async function agentGateway(app: FastifyInstance, opts: GatewayOptions) {
-    const { heartbeatSeconds, idleThresholdSeconds, workers = 0, workerLogLevel: logLevel = 'info', prettyLogs = false, ...limits } = opts;
+    const { heartbeatSeconds, idleThresholdSeconds, workers = 0, workerLogLevel: logLevel = 'info', prettyLogs = false, maxConnectionsPerProcess, ...limits } = opts;
+    const capacity = maxConnectionsPerProcess ?? connectionCapacity();
+    /** Agent sockets in this process (without workers), hello or not. */
+    let localSockets = 0;
+    let warnedAt = 0;
     const settings: ConnectionSettings = { maxBadFrames: 20, helloTimeoutMs: 10_000, maxInflight: 1000, ...limits };
     const connections = new Map<string, AgentLink>();
     const engine = app.engine;
@@ -114,6 +121,7 @@ export const agentGatewayPlugin = fp(
       sendConfig(link);
     };
     const onClose = (link: AgentLink) => {
+      if (!pool) localSockets--;
       metrics.agentDisconnected();
       if (connections.get(link.agentId) !== link) return;
       connections.delete(link.agentId);
@@ -123,7 +131,7 @@ export const agentGatewayPlugin = fp(
 
     let pool: GatewayPool | undefined;
     if (workers > 0) {
-      pool = new GatewayPool({ workers, settings, logLevel, prettyLogs, sink: queue, hooks: { onHello, onClose }, metrics, log: app.log });
+      pool = new GatewayPool({ workers, capacity, settings, logLevel, prettyLogs, sink: queue, hooks: { onHello, onClose }, metrics, log: app.log });
       await pool.start();
     }
 
@@ -175,12 +183,32 @@ export const agentGatewayPlugin = fp(
       request.agent = agent;
     };
 
-    /** With workers: the authenticated upgrade's socket leaves this process before any handshake. */
+    /** Refuses an agent past what the processes holding sockets can hold, before any socket is taken. */
+    const atCapacity = (): VigilError => {
+      if (Date.now() - warnedAt > 60_000) {
+        warnedAt = Date.now();
+        app.log.warn(
+          { capacityPerProcess: capacity, workers },
+          'agent connections at capacity: refusing new ones (503) until some close; run more gateway processes (--gateway-workers) or raise the open-file limit',
+        );
+      }
+      return new VigilError('VIGIL_ERR_AT_CAPACITY');
+    };
+
+    /**
+     * Before the handshake: refuse at capacity; with workers, hand the authenticated upgrade's socket
+     * to one (it leaves this process before any handshake).
+     */
     const handOff = async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!pool || !request.ws) return;
+      if (!request.ws) return;
+      if (!pool) {
+        if (localSockets >= capacity) throw atCapacity();
+        return;
+      }
       const agent = request.agent as AgentIdentity;
       const socket = request.raw.socket as Socket;
       if (closing || pool.size === 0) throw new VigilError('VIGIL_ERR_NOT_READY', 'No gateway worker is ready; retry later');
+      if (!pool.hasRoom()) throw atCapacity();
       reply.hijack();
       const detached = detachForHandoff(socket, upgradeHead(request.raw));
       if (!detached) return;
@@ -195,6 +223,7 @@ export const agentGatewayPlugin = fp(
       const agent = request.agent as AgentIdentity;
       const log = request.log.child({ agentId: agent.agentId, hostId: agent.hostId });
       metrics.agentConnected();
+      localSockets++;
       new AgentConnection(agent.agentId, agent.hostId, socket, queue, settings, { onHello, onClose }, log, metrics);
     });
 

@@ -169,6 +169,13 @@ export const DATA_OPTIONS = {
   name: { flag: 'name', type: 'string', description: 'a name to recognise the token by' },
 } as const satisfies Record<string, OptionSpec>;
 
+/** `user add`: writes the data directory's database directly. The password never comes from a flag. */
+export const USER_OPTIONS = {
+  dataDir: SERVE_OPTIONS.dataDir,
+  role: { flag: 'role', type: 'string', description: 'role: admin, analyst or auditor' },
+  passwordStdin: { flag: 'password-stdin', type: 'boolean', description: 'read the password from standard input (to its first newline) instead of prompting' },
+} as const satisfies Record<string, OptionSpec>;
+
 /** `audit-log verify`: reads the data directory's database directly, read-only. */
 export const AUDIT_VERIFY_OPTIONS = {
   dataDir: SERVE_OPTIONS.dataDir,

@@ -1,9 +1,11 @@
-import { formatOptionsHelp, parseOptions } from '@vigil/shared';
+import { formatOptionsHelp, parseOptions, type Role } from '@vigil/shared';
 import { buildApp } from './app.js';
 import { apiRequest } from './cli/api-client.js';
 import { AUDIT_VERIFY_HELP, auditLogVerify } from './cli/audit-log-verify.js';
 import { tokenCreate } from './cli/token-create.js';
-import { AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS } from './config.js';
+import { checkNewUser, userAdd } from './cli/user-add.js';
+import { readPassword } from './cli/password-input.js';
+import { AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS, USER_OPTIONS } from './config.js';
 import { openStore } from './db/store.js';
 import { bootstrap, type BootstrapResult } from './services/bootstrap.js';
 import { VERSION } from './version.js';
@@ -16,6 +18,8 @@ Usage:
   vigil-collector serve [options]                 run the collector
   vigil-collector token create --role <role>      create an API token (admin, analyst, auditor)
                   [--name <name>] [--data-dir <dir>]
+  vigil-collector user add --role <role> <name>   create a dashboard user; the password is asked for
+                  [--password-stdin] [--data-dir <dir>]   (twice, not shown) or read from stdin
   vigil-collector agent revoke <hostId>           revoke a host's agent tokens and retire it
                   [--url <url>] [--token <admin token>]
   vigil-collector audit-log verify                check the audit log's hash chain (offline, read-only)
@@ -133,6 +137,24 @@ async function main(argv: string[]): Promise<void> {
     if (p.errors.length) fail(p.errors);
     const r = tokenCreate({ dataDir: String(p.values.dataDir ?? './data'), role: p.values.role, name: p.values.name });
     if (!r.ok) fail(r.errors);
+    process.stdout.write(r.text);
+    return;
+  }
+
+  if (command === 'user' && sub === 'add') {
+    const p = parseOptions(USER_OPTIONS, rest, process.env);
+    if (p.help) return void process.stdout.write(`Usage: vigil-collector user add --role <role> <name> [options]\n\n${formatOptionsHelp(USER_OPTIONS)}\n`);
+    if (p.positionals.length > 1) p.errors.push(`user add: give one user name (got ${p.positionals.length})`);
+    const [name] = p.positionals;
+    // Name and role first: no one should type a password twice to learn the name was wrong.
+    const early = checkNewUser(name, p.values.role, undefined);
+    if (p.errors.length || early.length) fail([...p.errors, ...early]);
+    const password = await readPassword({ fromStdin: p.values.passwordStdin === true, prompt: `password for ${name}` });
+    if (!password.ok) fail(password.errors);
+    const bad = checkNewUser(name, p.values.role, password.value);
+    if (bad.length) fail(bad);
+    const r = await userAdd({ dataDir: String(p.values.dataDir ?? './data'), name: name!, role: p.values.role as Role, password: password.value });
+    if (!r.ok) fail(r.errors, 1);
     process.stdout.write(r.text);
     return;
   }

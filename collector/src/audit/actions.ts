@@ -13,6 +13,7 @@ import { AUDIT_ACTIONS, type AuditAction } from '@vigil/shared';
  * | exception.created, .revoked              | the exception id     | {rule, subject, scope, expiresAt, reason} |
  * | host.revoked                             | the host id          | {hostname}                            |
  * | token.created                            | `api-token:<id>`     | {name, role} — never the token        |
+ * | user.created                             | `user:<name>`        | {role} — never the password           |
  * | login                                    | `user:<name>`        | {ok, method}                          |
  * | export                                   | what was exported    | {format, filters, rows}               |
  * | notification.target.changed              | the target id        | {change, kind, name}                  |

@@ -75,6 +75,10 @@ export class CredentialsRepository {
     return (this.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
   }
 
+  userExists(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM users WHERE name = ?').get(name) !== undefined;
+  }
+
   createUser(name: string, role: Role, passwordHash: string): string {
     const id = uuidv7();
     this.db

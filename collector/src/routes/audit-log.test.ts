@@ -26,8 +26,8 @@ describe('GET /api/v1/audit-log', () => {
   });
 
   it('pages newest first and filters by action and since', async () => {
-    // The first run already recorded the admin token it created.
-    expect(h.store.audit.head()?.seq).toBe(1);
+    // The first run already recorded the admin token and the admin user it created.
+    expect(h.store.audit.head()?.seq).toBe(2);
     for (let i = 1; i <= 12; i++) {
       h.store.audit.append({ actor: 'user:alice', action: i % 2 ? 'login' : 'export', subject: `s${i}`, details: { i } }, T0 + i * 60_000);
     }
@@ -41,13 +41,13 @@ describe('GET /api/v1/audit-log', () => {
       seqs.push(...page.items.map((e) => e.seq));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(seqs).toEqual([13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(seqs).toEqual([14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
 
     const since = new Date(T0 + 9 * 60_000).toISOString();
     const filtered = envelope.parse((await h.app.inject({ url: `/api/v1/audit-log?action=export&since=${since}`, headers: auth() })).json());
     expect(filtered.items.map((e) => [e.seq, e.action, e.subject, e.details])).toEqual([
-      [13, 'export', 's12', { i: 12 }],
-      [11, 'export', 's10', { i: 10 }],
+      [14, 'export', 's12', { i: 12 }],
+      [12, 'export', 's10', { i: 10 }],
     ]);
   });
 
@@ -62,7 +62,7 @@ describe('GET /api/v1/audit-log', () => {
 
 describe('GET /api/v1/audit-log/head', () => {
   it('is the genesis while the log is empty, then the latest entry', async () => {
-    h.store.db.exec('DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log'); // forget the first run's entry
+    h.store.db.exec('DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log'); // forget the first run's entries
     const empty = AuditHead.parse((await h.app.inject({ url: '/api/v1/audit-log/head', headers: auth() })).json());
     expect(empty).toEqual({ seq: 0, hash: '0'.repeat(64), at: null });
     h.store.audit.append({ actor: 'cli', action: 'token.created' }, T0);

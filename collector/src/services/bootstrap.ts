@@ -37,7 +37,11 @@ export async function bootstrap(store: Store, input: BootstrapInput): Promise<Bo
   }
   if (store.credentials.countUsers() === 0) {
     const value = input.adminPassword ?? randomBytes(15).toString('base64url');
-    store.credentials.createUser('admin', 'admin', await hashPassword(value));
+    const hash = await hashPassword(value);
+    store.transaction(() => {
+      store.credentials.createUser('admin', 'admin', hash);
+      store.audit.append({ actor: 'vigil-collector', action: 'user.created', subject: 'user:admin', details: { role: 'admin', firstRun: true } });
+    });
     result.adminPassword = { user: 'admin', value, generated: input.adminPassword === undefined };
   }
   if (input.policyDocument !== undefined) {

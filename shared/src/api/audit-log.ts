@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'exception.revoked',
   'host.revoked',
   'token.created',
+  'user.created',
   'login',
   'export',
   'notification.target.changed',

@@ -123,6 +123,9 @@ export class CollectorMetrics implements ConnectionMetrics, IngestMetrics {
   private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
 
   constructor(sources: MetricSources) {
+    // Registered now, not at the first scrape: the process CPU counters count from their
+    // registration, so a first scrape would otherwise report (nearly) 0.
+    processMetrics();
     const registers = [this.registry];
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({

@@ -92,8 +92,8 @@ describe('GET /metrics', () => {
     expect((await h.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${agent.agentToken}` } })).statusCode).toBe(401);
 
     const { token } = h.store.credentials.createApiToken('prometheus', 'auditor');
-    // The CPU counter is what the kernel has accounted since the previous scrape, which can be 0
-    // on a busy machine with tick-based accounting: spend some first, as the kernel counts it.
+    // The CPU counters count from when the app's metrics were set up; with tick-based accounting a
+    // short test may not have been charged any yet: spend some first, as the kernel counts it.
     for (const start = process.cpuUsage().user; process.cpuUsage().user - start < 20_000; );
     const res = await h.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(200);

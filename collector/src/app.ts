@@ -18,6 +18,7 @@ import { enrolRoutes } from './routes/enrol.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { retentionPlugin } from './plugins/retention.js';
+import { sessionRoutes } from './routes/session.js';
 
 export interface AppOptions {
   store: Store;
@@ -41,6 +42,8 @@ export interface AppOptions {
   prettyLogs?: boolean;
   /** The gateway workers' log level when not `logLevel` (they write to stdout, not to `logStream`). */
   gatewayLogLevel?: string;
+  /** Mark the dashboard session cookie Secure (TLS here or in a proxy in front). */
+  secureCookies?: boolean;
   /** Outgoing notifications: retries, timeouts, or `dispatch: false` to only queue. */
   notifications?: NotificationsOptions;
 }
@@ -82,6 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(retentionPlugin, { retentionDays: opts.retentionDays ?? 180 });
   await app.register(healthRoutes);
   await app.register(enrolRoutes);
+  await app.register(sessionRoutes, { secureCookies: opts.secureCookies ?? Boolean(opts.tls) });
   await app.register(hostRoutes);
   await app.register(alertRoutes);
   await app.register(approvalRoutes);

@@ -82,6 +82,7 @@ async function serve(argv: string[]): Promise<void> {
     maxFrameBytes: config.maxFrameBytes,
     retentionDays: config.retentionDays,
     gatewayWorkers: config.gatewayWorkers,
+    secureCookies: Boolean(config.tls) || config.behindTlsProxy,
     prettyLogs: pretty,
     ...(config.tls ? { tls: config.tls } : {}),
   });

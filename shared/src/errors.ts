@@ -27,6 +27,9 @@ export const ERRORS = {
   VIGIL_ERR_TOKEN_INVALID: { message: 'The token is not valid', status: 401 },
   VIGIL_ERR_TOKEN_REVOKED: { message: 'The token has been revoked', status: 401 },
   VIGIL_ERR_FORBIDDEN: { message: 'Your role does not allow this', status: 403 },
+  VIGIL_ERR_LOGIN_FAILED: { message: 'The user name or password is wrong', status: 401 },
+  VIGIL_ERR_SESSION_EXPIRED: { message: 'The session has ended; log in again', status: 401 },
+  VIGIL_ERR_CSRF: { message: 'A state-changing request with a session cookie needs its x-vigil-csrf header', status: 403 },
   VIGIL_ERR_ENROL_SECRET_INVALID: { message: 'The enrolment secret is not valid', status: 401 },
   VIGIL_ERR_HOST_RETIRED: { message: 'The host has been retired', status: 409 },
   // --- agent wire protocol

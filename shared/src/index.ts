@@ -15,6 +15,7 @@ export * from './api/error-body.js';
 export * from './api/enrol.js';
 export * from './api/hosts.js';
 export * from './api/tokens.js';
+export * from './api/session.js';
 export * from './api/alerts.js';
 export * from './api/policy.js';
 export * from './rules.js';

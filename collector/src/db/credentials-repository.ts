@@ -10,6 +10,25 @@ export interface EnrolSecretRecord {
   groups: string[];
 }
 
+export interface UserRecord {
+  id: string;
+  name: string;
+  role: Role;
+  passwordHash: string;
+  disabled: boolean;
+}
+
+export interface UserSessionRecord {
+  userId: string;
+  name: string;
+  role: Role;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  disabled: boolean;
+}
+
 export interface ApiTokenRecord {
   id: string;
   name: string;
@@ -73,6 +92,57 @@ export class CredentialsRepository {
 
   countUsers(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+  }
+
+  findUser(name: string): UserRecord | undefined {
+    const row = this.db.prepare('SELECT id, name, role, password_hash, disabled_at FROM users WHERE name = ?').get(name) as
+      | { id: string; name: string; role: Role; password_hash: string; disabled_at: number | null }
+      | undefined;
+    return row && { id: row.id, name: row.name, role: row.role, passwordHash: row.password_hash, disabled: row.disabled_at !== null };
+  }
+
+  // --- dashboard sessions (the cookie value is never stored, only its SHA-256)
+
+  createSession(sessionId: string, userId: string, csrfToken: string, now: number, expiresAt: number): void {
+    this.db
+      .prepare('INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(sha256(sessionId), userId, csrfToken, now, now, expiresAt);
+  }
+
+  findSession(sessionId: string): UserSessionRecord | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT s.user_id, u.name, u.role, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, u.disabled_at
+         FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`,
+      )
+      .get(sha256(sessionId)) as
+      | { user_id: string; name: string; role: Role; csrf_token: string; created_at: number; last_seen_at: number; expires_at: number; disabled_at: number | null }
+      | undefined;
+    return (
+      row && {
+        userId: row.user_id,
+        name: row.name,
+        role: row.role,
+        csrfToken: row.csrf_token,
+        createdAt: row.created_at,
+        lastSeenAt: row.last_seen_at,
+        expiresAt: row.expires_at,
+        disabled: row.disabled_at !== null,
+      }
+    );
+  }
+
+  touchSession(sessionId: string, now: number): void {
+    this.db.prepare('UPDATE user_sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, sha256(sessionId));
+  }
+
+  deleteSession(sessionId: string): boolean {
+    return this.db.prepare('DELETE FROM user_sessions WHERE id_hash = ?').run(sha256(sessionId)).changes > 0;
+  }
+
+  /** Sessions past their end or idle since `idleBefore`. */
+  purgeSessions(now: number, idleBefore: number): number {
+    return this.db.prepare('DELETE FROM user_sessions WHERE expires_at <= ? OR last_seen_at < ?').run(now, idleBefore).changes;
   }
 
   userExists(name: string): boolean {

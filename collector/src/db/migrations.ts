@@ -314,4 +314,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX messages_usb_by_host ON messages (host_id, received_at, seq) WHERE type IN ('usb.attached', 'usb.detached');
     `,
   },
+  {
+    version: 4,
+    name: 'dashboard sessions of local users',
+    sql: `
+      -- A logged-in user's session: the cookie's value is never stored, only its SHA-256.
+      CREATE TABLE user_sessions (
+        id_hash BLOB PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id),
+        csrf_token TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX user_sessions_by_user ON user_sessions (user_id);
+      CREATE INDEX user_sessions_by_expiry ON user_sessions (expires_at);
+    `,
+  },
 ];

@@ -29,5 +29,22 @@ export default tseslint.config(
   },
   { files: ['agent/**'], rules: forbid('collector') },
   { files: ['collector/**'], rules: forbid('agent') },
+  // The dashboard runs in the browser: browser globals, and only type imports from @vigil/shared (erased).
+  {
+    files: ['dashboard/src/**'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@vigil/agent', '@vigil/collector', 'node:*'], message: 'The dashboard runs in the browser.' },
+            { group: ['@vigil/shared', '@vigil/shared/*'], allowTypeImports: true, message: 'Only types from @vigil/shared: the browser loads no bundle.' },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['shared/**'], rules: { ...forbid('agent'), 'no-restricted-imports': ['error', { patterns: ['@vigil/agent', '@vigil/collector', 'node:*', 'fs', 'net', 'http'] }] } },
 );

@@ -18,6 +18,7 @@ import { enrolRoutes } from './routes/enrol.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { retentionPlugin } from './plugins/retention.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { sessionRoutes } from './routes/session.js';
 
 export interface AppOptions {
@@ -86,6 +87,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(enrolRoutes);
   await app.register(sessionRoutes, { secureCookies: opts.secureCookies ?? Boolean(opts.tls) });
+  await app.register(dashboardRoutes, {});
   await app.register(hostRoutes);
   await app.register(alertRoutes);
   await app.register(approvalRoutes);

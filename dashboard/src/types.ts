@@ -1,0 +1,7 @@
+// Type-only: the API's shapes from @vigil/shared, erased from the browser code.
+export type { Alert, AlertFeedFrame, Host, SessionInfo } from '@vigil/shared';
+
+export interface ListEnvelope<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -20,6 +20,8 @@ type Item =
 export interface IngestHooks {
   /** A newly stored message (not a duplicate), inside the transaction. Must not throw. */
   onStored(hostId: string, env: AgentEnvelope, at: number): void;
+  /** Every message of the batch is stored: write what was deferred, still inside the transaction. */
+  beforeCommit?(): void;
   /** The batch committed. */
   afterCommit(): void;
   /** The batch rolled back. */
@@ -103,17 +105,18 @@ export class IngestQueue {
     const started = performance.now();
     try {
       this.store.transaction(() => {
+        const ingest = this.store.ingest.batch(now);
         for (const item of batch) {
           let o = outcome.get(item.target);
           if (!o) outcome.set(item.target, (o = { upTo: 0, rejected: [] }));
           if (item.kind === 'message') {
-            if (this.store.ingest.store(item.target.agentId, item.target.hostId, item.env, item.json, now)) {
+            if (ingest.store(item.target.agentId, item.target.hostId, item.env, item.json)) {
               stored++;
               this.hooks?.onStored(item.target.hostId, item.env, now);
             } else duplicates++;
             o.upTo = Math.max(o.upTo, item.env.seq);
           } else {
-            if (this.store.ingest.reject(item.rejection, now)) rejected++;
+            if (ingest.reject(item.rejection)) rejected++;
             const seq = item.rejection.seq;
             if (seq !== null) {
               o.upTo = Math.max(o.upTo, seq);
@@ -121,6 +124,8 @@ export class IngestQueue {
             }
           }
         }
+        ingest.finish();
+        this.hooks?.beforeCommit?.();
       });
     } catch (err) {
       this.hooks?.afterRollback();

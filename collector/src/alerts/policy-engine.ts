@@ -290,6 +290,7 @@ export class PolicyEngine {
   /** Runs `fn` in a savepoint; on failure rolls it back with its alert changes and logs. */
   private safely(context: object, fn: () => void): boolean {
     const mark = this.lifecycle.mark();
+    const stateMark = this.store.hostState.mark();
     // Prepared SAVEPOINT statements: far cheaper than a nested db.transaction() per message.
     this.savepoint.begin.run();
     try {
@@ -300,6 +301,7 @@ export class PolicyEngine {
       this.savepoint.rollback.run();
       this.savepoint.release.run();
       this.lifecycle.rollbackTo(mark);
+      this.store.hostState.rollbackTo(stateMark);
       this.lifecycle.resetOpenHint();
       this.stats.failures++;
       this.opts.log.error({ err, ...context, source: LOG_SOURCE }, 'policy evaluation failed');

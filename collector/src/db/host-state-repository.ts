@@ -63,14 +63,32 @@ const encode = <T>(value: ProbeValue<T>): string => JSON.stringify(value);
  * devices present (by bus path), `software.changed` applies its diff to the inventory, and
  * `screenlock.state`/`session.state` replace theirs. Stored as the JSON the shared schemas allow.
  */
+/** A probe whose latest value is kept in memory until the transaction ends (see `flushPending`). */
+type DeferredProbe = Exclude<Probe, 'software'>;
+type Pending = Partial<Record<DeferredProbe, { value: ProbeValue<unknown>; reported: Reported<unknown> }>>;
+
 export class HostStateRepository {
   private readonly selects = new Map<string, Statement<[string], Record<string, string | number | null>>>();
   private readonly upserts: Record<Probe, ReturnType<typeof prepareUpsert>>;
+  private readonly upsertSessions;
   private readonly forget;
+  /**
+   * Writes of usb, screenlock and sessions made inside a transaction, per host: only the last value
+   * of each is written, once, when the transaction is about to commit (`flushPending`, called by
+   * the store's `transaction`). A host sending 100 session changes in one ingest batch costs one
+   * row write instead of 100. Reads (`get`, `apply`) see them.
+   */
+  private pending = new Map<string, Pending>();
+  /** How to take back each deferred write, newest last (a failed savepoint: `rollbackTo`). */
+  private undo: { hostId: string; probe: DeferredProbe; before: Pending[DeferredProbe] }[] = [];
 
   constructor(private readonly db: Db) {
     const upsert = (p: Probe) => prepareUpsert(db, p);
     this.upserts = { usb: upsert('usb'), software: upsert('software'), screenlock: upsert('screenlock'), sessions: upsert('sessions') };
+    this.upsertSessions = db.prepare<[string, string, number, number]>(
+      `INSERT INTO host_state (host_id, sessions, sessions_at, sessions_attention) VALUES (?, ?, ?, ?)
+       ON CONFLICT (host_id) DO UPDATE SET sessions = excluded.sessions, sessions_at = excluded.sessions_at, sessions_attention = excluded.sessions_attention`,
+    );
     this.forget = db.prepare('DELETE FROM host_state WHERE host_id = ?');
     this.sw = {
       items: db.prepare<[string], { item: string }>('SELECT item FROM host_software WHERE host_id = ? ORDER BY source, name, arch'),
@@ -94,12 +112,10 @@ export class HostStateRepository {
       setVersion: db.prepare<[number | null, string]>('UPDATE host_state SET software_policy_version = ? WHERE host_id = ?'),
       licensed: db.prepare<[string], { subject: string }>("SELECT DISTINCT subject FROM host_software WHERE host_id = ? AND status = 'licensed'"),
     };
-    this.attention = db.prepare<[number, string]>('UPDATE host_state SET sessions_attention = ? WHERE host_id = ?');
     this.softwareMarker = db.prepare<[string], { software: string | null }>('SELECT software FROM host_state WHERE host_id = ?');
   }
 
   private readonly sw;
-  private readonly attention;
 
   /** The host's inventory (from its rows). */
   softwareItems(hostId: string): SoftwareItem[] {
@@ -147,6 +163,20 @@ export class HostStateRepository {
   get(hostId: string, probes: readonly Probe[] = PROBES): HostState {
     const state: HostState = { usb: null, software: null, screenlock: null, sessions: null };
     if (probes.length === 0) return state;
+    const pending = this.pending.get(hostId);
+    if (pending) {
+      const unread = probes.filter((p) => p === 'software' || pending[p] === undefined);
+      const stored = this.read(hostId, unread);
+      for (const p of probes) (state as Record<Probe, Reported<unknown>>)[p] = p === 'software' || pending[p] === undefined ? stored[p] : pending[p].reported;
+      return state;
+    }
+    return this.read(hostId, probes);
+  }
+
+  /** The host's state as stored (without the deferred writes). */
+  private read(hostId: string, probes: readonly Probe[]): HostState {
+    const state: HostState = { usb: null, software: null, screenlock: null, sessions: null };
+    if (probes.length === 0) return state;
     const key = probes.join(',');
     let stmt = this.selects.get(key);
     if (!stmt) {
@@ -169,17 +199,66 @@ export class HostStateRepository {
       if (Array.isArray(value)) this.replaceSoftware(hostId, value as SoftwareItem[], classifier);
       this.upserts.software.run(hostId, Array.isArray(value) ? SOFTWARE_KNOWN : encode(value), at);
       this.sw.setVersion.run(Array.isArray(value) ? (classifier?.version ?? null) : null, hostId);
-    } else {
-      this.upserts[probe].run(hostId, encode(value), at);
     }
+    const reported: Reported<T> = Array.isArray(value) ? { known: true, items: value, at } : { known: false, reason: value.reason, at };
+    if (probe !== 'software') {
+      if (this.db.inTransaction) {
+        let pending = this.pending.get(hostId);
+        if (!pending) this.pending.set(hostId, (pending = {}));
+        this.undo.push({ hostId, probe, before: pending[probe] });
+        pending[probe] = { value, reported };
+      } else this.write(hostId, probe, value, at);
+    }
+    return reported;
+  }
+
+  private write(hostId: string, probe: DeferredProbe, value: ProbeValue<unknown>, at: number): void {
     if (probe === 'sessions') {
+      // 1 when a local session is idle and unlocked: the only hosts the unattended timer looks at.
       const attention = Array.isArray(value) && (value as SessionState[]).some((x) => x.idle === true && x.locked === false && !x.remote);
-      this.attention.run(attention ? 1 : 0, hostId);
+      this.upsertSessions.run(hostId, encode(value), at, attention ? 1 : 0);
+    } else this.upserts[probe].run(hostId, encode(value), at);
+  }
+
+  /** Writes the deferred state (the store's `transaction` calls this just before it commits). */
+  flushPending(): void {
+    if (this.pending.size === 0) return;
+    const pending = this.pending;
+    this.pending = new Map();
+    this.undo = [];
+    for (const [hostId, probes] of pending) {
+      for (const probe of ['usb', 'screenlock', 'sessions'] as const) {
+        const p = probes[probe];
+        if (p?.reported) this.write(hostId, probe, p.value, p.reported.at);
+      }
     }
-    return Array.isArray(value) ? { known: true, items: value, at } : { known: false, reason: value.reason, at };
+  }
+
+  /** Forgets the deferred state (the transaction rolled back). */
+  discardPending(): void {
+    this.pending.clear();
+    this.undo = [];
+  }
+
+  /** Where the deferred writes stand, to take back what a failed savepoint did (`rollbackTo`). */
+  mark(): number {
+    return this.undo.length;
+  }
+
+  rollbackTo(mark: number): void {
+    while (this.undo.length > mark) {
+      const u = this.undo.pop();
+      if (!u) break;
+      const pending = this.pending.get(u.hostId);
+      if (!pending) continue;
+      if (u.before) pending[u.probe] = u.before;
+      else delete pending[u.probe];
+      if (Object.keys(pending).length === 0) this.pending.delete(u.hostId);
+    }
   }
 
   remove(hostId: string): void {
+    this.pending.delete(hostId);
     this.forget.run(hostId);
     this.sw.clear.run(hostId);
   }

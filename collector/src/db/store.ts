@@ -45,6 +45,13 @@ export interface StoreOptions {
 export function openStore(opts: StoreOptions): Store {
   const db = openDatabase({ dataDir: opts.dataDir });
   const hosts = new HostsRepository(db, opts.silentAfterMs);
+  const hostState = new HostStateRepository(db);
+  // Host state writes are deferred to the end of the transaction (one row write per host and batch).
+  const transaction = db.transaction((fn: () => unknown) => {
+    const result = fn();
+    hostState.flushPending();
+    return result;
+  });
   return {
     db,
     credentials: new CredentialsRepository(db),
@@ -54,12 +61,22 @@ export function openStore(opts: StoreOptions): Store {
     policy: new PolicyRepository(db),
     notifications: new NotificationsRepository(db),
     audit: new AuditRepository(db),
-    hostState: new HostStateRepository(db),
+    hostState,
     alerts: new AlertsRepository(db),
     approvals: new ApprovalsRepository(db),
     exceptions: new ExceptionsRepository(db),
     licences: new LicencesRepository(db),
-    transaction: (fn) => db.transaction(fn)(),
+    transaction: <T>(fn: () => T): T => {
+      // Nested: a savepoint, whose failure takes back only its own deferred writes.
+      const mark = db.inTransaction ? hostState.mark() : undefined;
+      try {
+        return transaction(fn) as T;
+      } catch (err) {
+        if (mark === undefined) hostState.discardPending();
+        else hostState.rollbackTo(mark);
+        throw err;
+      }
+    },
     ping: () => (db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1,
     close: () => {
       if (db.open) db.close();

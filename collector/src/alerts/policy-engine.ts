@@ -488,7 +488,7 @@ export class PolicyEngine {
     const version = this.policyVersion;
     const items = this.store.hostState.classifiedSoftware(hostId).map((row) => {
       const c = this.classifier.classify(row.parsed);
-      if (row.status !== c.status || row.subject !== c.subject || row.policy_version !== version) this.store.hostState.reclassify(hostId, row, c.status, c.subject, version);
+      if (row.status !== c.status || row.subject !== c.subject || row.policy_version !== version) this.store.hostState.reclassify(row, c.status, c.subject, version);
       return row.parsed;
     });
     this.store.hostState.markSoftwareClassified(hostId, version);

@@ -1,6 +1,9 @@
 import type { AgentEnvelope, ScreenlockSetting, SessionState, SoftwareItem, UsbDevice } from '@vigil/shared';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+import { SoftwareInventory, type ClassifiedPackage, type SoftwareClassifier } from './software-inventory.js';
+
+export type { SoftwareClassifier } from './software-inventory.js';
 
 /** What a probe last said: the list, or why it could not tell, or nothing yet. */
 export type Reported<T> = { known: true; items: T[]; at: number } | { known: false; reason: string; at: number } | null;
@@ -19,12 +22,6 @@ export const PROBES: readonly Probe[] = ['usb', 'software', 'screenlock', 'sessi
 
 type ProbeValue<T> = T[] | { status: 'unknown'; reason: string };
 
-/** How the policy in force sees one package: its catalogue status and the alert subject it falls under. */
-export interface SoftwareClassifier {
-  /** The policy version the classification belongs to (rows of another version are stale). */
-  version: number;
-  classify(item: SoftwareItem): { status: string; subject: string };
-}
 
 /** What a software diff touched, for judging it incrementally. */
 export interface SoftwareChange {
@@ -57,16 +54,17 @@ const prepareUpsert = (db: Db, p: Probe) =>
 
 const encode = <T>(value: ProbeValue<T>): string => JSON.stringify(value);
 
-/**
- * The current facts of every host, updated from each accepted message inside the ingest
- * transaction: a snapshot replaces what it reports, `usb.attached`/`usb.detached` change the set of
- * devices present (by bus path), `software.changed` applies its diff to the inventory, and
- * `screenlock.state`/`session.state` replace theirs. Stored as the JSON the shared schemas allow.
- */
 /** A probe whose latest value is kept in memory until the transaction ends (see `flushPending`). */
 type DeferredProbe = Exclude<Probe, 'software'>;
 type Pending = Partial<Record<DeferredProbe, { value: ProbeValue<unknown>; reported: Reported<unknown> }>>;
 
+/**
+ * The current facts of every host, updated from each accepted message inside the ingest
+ * transaction: a snapshot replaces what it reports, `usb.attached`/`usb.detached` change the set of
+ * devices present (by bus path), `software.changed` applies its diff to the inventory, and
+ * `screenlock.state`/`session.state` replace theirs. Stored as the JSON the shared schemas allow;
+ * the software inventory as rows (`SoftwareInventory`).
+ */
 export class HostStateRepository {
   private readonly selects = new Map<string, Statement<[string], Record<string, string | number | null>>>();
   private readonly upserts: Record<Probe, ReturnType<typeof prepareUpsert>>;
@@ -90,46 +88,30 @@ export class HostStateRepository {
        ON CONFLICT (host_id) DO UPDATE SET sessions = excluded.sessions, sessions_at = excluded.sessions_at, sessions_attention = excluded.sessions_attention`,
     );
     this.forget = db.prepare('DELETE FROM host_state WHERE host_id = ?');
+    this.inventory = new SoftwareInventory(db);
     this.sw = {
-      items: db.prepare<[string], { item: string }>('SELECT item FROM host_software WHERE host_id = ? ORDER BY source, name, arch'),
-      classified: db.prepare<[string], { source: string; name: string; arch: string; item: string; status: string | null; subject: string | null; policy_version: number | null }>(
-        'SELECT source, name, arch, item, status, subject, policy_version FROM host_software WHERE host_id = ?',
-      ),
-      bySubject: db.prepare<[string, string], { item: string; status: string | null }>('SELECT item, status FROM host_software WHERE host_id = ? AND subject = ?'),
-      one: db.prepare<[string, string, string, string], { status: string | null; subject: string | null }>(
-        'SELECT status, subject FROM host_software WHERE host_id = ? AND source = ? AND name = ? AND arch = ?',
-      ),
-      upsert: db.prepare<[string, string, string, string, string, string | null, string | null, number | null]>(
-        `INSERT INTO host_software (host_id, source, name, arch, item, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (host_id, source, name, arch) DO UPDATE SET item = excluded.item, status = excluded.status, subject = excluded.subject, policy_version = excluded.policy_version`,
-      ),
-      reclassify: db.prepare<[string | null, string | null, number | null, string, string, string, string]>(
-        'UPDATE host_software SET status = ?, subject = ?, policy_version = ? WHERE host_id = ? AND source = ? AND name = ? AND arch = ?',
-      ),
-      remove: db.prepare<[string, string, string, string]>('DELETE FROM host_software WHERE host_id = ? AND source = ? AND name = ? AND arch = ?'),
-      clear: db.prepare<[string]>('DELETE FROM host_software WHERE host_id = ?'),
       version: db.prepare<[string], { v: number | null }>('SELECT software_policy_version AS v FROM host_state WHERE host_id = ?'),
       setVersion: db.prepare<[number | null, string]>('UPDATE host_state SET software_policy_version = ? WHERE host_id = ?'),
-      licensed: db.prepare<[string], { subject: string }>("SELECT DISTINCT subject FROM host_software WHERE host_id = ? AND status = 'licensed'"),
     };
     this.softwareMarker = db.prepare<[string], { software: string | null }>('SELECT software FROM host_state WHERE host_id = ?');
   }
 
   private readonly sw;
+  private readonly inventory: SoftwareInventory;
 
   /** The host's inventory (from its rows). */
   softwareItems(hostId: string): SoftwareItem[] {
-    return this.sw.items.all(hostId).map((r) => JSON.parse(r.item) as SoftwareItem);
+    return this.inventory.items(hostId);
   }
 
-  /** The host's packages with the classification stored beside them. */
-  classifiedSoftware(hostId: string) {
-    return this.sw.classified.all(hostId).map((r) => ({ ...r, parsed: JSON.parse(r.item) as SoftwareItem }));
+  /** The host's packages with the classification stored for them. */
+  classifiedSoftware(hostId: string): ClassifiedPackage[] {
+    return this.inventory.classified(hostId);
   }
 
-  /** Stores a package's classification under the policy in force (after a full judgement). */
-  reclassify(hostId: string, item: { source: string; name: string; arch: string }, status: string, subject: string, version: number): void {
-    this.sw.reclassify.run(status, subject, version, hostId, item.source, item.name, item.arch);
+  /** Stores a package's classification under the policy in force (after a full judgement; for every host that has it). */
+  reclassify(pkg: Pick<ClassifiedPackage, 'id'>, status: string, subject: string, version: number): void {
+    this.inventory.reclassify(pkg.id, status, subject, version);
   }
 
   /** Records that every row of the host is classified under `version` (after a full judgement). */
@@ -139,24 +121,12 @@ export class HostStateRepository {
 
   /** The packages of one subject on a host, with their stored status. */
   softwareOfSubject(hostId: string, subject: string): { item: SoftwareItem; status: string | null }[] {
-    return this.sw.bySubject.all(hostId, subject).map((r) => ({ item: JSON.parse(r.item) as SoftwareItem, status: r.status }));
+    return this.inventory.ofSubject(hostId, subject);
   }
 
-  /** Licensed titles the host's rows hold (as classified). */
+  /** Licensed titles the host's packages hold (as classified). */
   licensedSubjects(hostId: string): Set<string> {
-    return new Set(this.sw.licensed.all(hostId).map((r) => r.subject));
-  }
-
-  private writeItem(hostId: string, item: SoftwareItem, classifier: SoftwareClassifier | undefined): { status: string; subject: string } | undefined {
-    const c = classifier?.classify(item);
-    this.sw.upsert.run(hostId, item.source, item.name, item.arch ?? '', JSON.stringify(item), c?.status ?? null, c?.subject ?? null, classifier?.version ?? null);
-    return c;
-  }
-
-  /** A snapshot's inventory replaces the host's rows. */
-  private replaceSoftware(hostId: string, items: readonly SoftwareItem[], classifier: SoftwareClassifier | undefined): void {
-    this.sw.clear.run(hostId);
-    for (const item of items) this.writeItem(hostId, item, classifier);
+    return this.inventory.licensedSubjects(hostId);
   }
 
   /** The host's state; only `probes` are read and decoded (an inventory can be large). */
@@ -196,7 +166,7 @@ export class HostStateRepository {
   private put<T>(hostId: string, probe: Probe, value: ProbeValue<T>, at: number, classifier?: SoftwareClassifier): Reported<T> {
     if (probe === 'software') {
       // Rows hold the inventory; the column only says whether it is known.
-      if (Array.isArray(value)) this.replaceSoftware(hostId, value as SoftwareItem[], classifier);
+      if (Array.isArray(value)) this.inventory.replace(hostId, value as SoftwareItem[], classifier);
       this.upserts.software.run(hostId, Array.isArray(value) ? SOFTWARE_KNOWN : encode(value), at);
       this.sw.setVersion.run(Array.isArray(value) ? (classifier?.version ?? null) : null, hostId);
     }
@@ -238,6 +208,7 @@ export class HostStateRepository {
   discardPending(): void {
     this.pending.clear();
     this.undo = [];
+    this.inventory.forgetCache();
   }
 
   /** Where the deferred writes stand, to take back what a failed savepoint did (`rollbackTo`). */
@@ -246,6 +217,7 @@ export class HostStateRepository {
   }
 
   rollbackTo(mark: number): void {
+    this.inventory.forgetCache();
     while (this.undo.length > mark) {
       const u = this.undo.pop();
       if (!u) break;
@@ -260,7 +232,7 @@ export class HostStateRepository {
   remove(hostId: string): void {
     this.pending.delete(hostId);
     this.forget.run(hostId);
-    this.sw.clear.run(hostId);
+    this.inventory.clear(hostId);
   }
 
   /**
@@ -315,14 +287,13 @@ export class HostStateRepository {
           if (c.status === 'licensed') change.licensed = true;
         };
         const drop = (item: SoftwareItem) => {
-          const arch = item.arch ?? '';
-          note(this.sw.one.get(hostId, item.source, item.name, arch));
-          this.sw.remove.run(hostId, item.source, item.name, arch);
+          note(this.inventory.classificationOf(hostId, item));
+          this.inventory.remove(hostId, item);
         };
         for (const item of env.body.removed) drop(item);
         for (const { from } of env.body.upgraded) drop(from);
-        for (const { to } of env.body.upgraded) note(this.writeItem(hostId, to, classifier));
-        for (const item of env.body.installed) note(this.writeItem(hostId, item, classifier));
+        for (const { to } of env.body.upgraded) note(this.inventory.write(hostId, to, classifier));
+        for (const item of env.body.installed) note(this.inventory.write(hostId, item, classifier));
         change.stale = classifier === undefined || this.sw.version.get(hostId)?.v !== classifier.version;
         this.upserts.software.run(hostId, SOFTWARE_KNOWN, at);
         changed.push('software');

@@ -80,7 +80,10 @@ export class HostStateRepository {
   /** How to take back each deferred write, newest last (a failed savepoint: `rollbackTo`). */
   private undo: { hostId: string; probe: DeferredProbe; before: Pending[DeferredProbe] }[] = [];
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly inventory: SoftwareInventory = new SoftwareInventory(db),
+  ) {
     const upsert = (p: Probe) => prepareUpsert(db, p);
     this.upserts = { usb: upsert('usb'), software: upsert('software'), screenlock: upsert('screenlock'), sessions: upsert('sessions') };
     this.upsertSessions = db.prepare<[string, string, number, number]>(
@@ -88,7 +91,6 @@ export class HostStateRepository {
        ON CONFLICT (host_id) DO UPDATE SET sessions = excluded.sessions, sessions_at = excluded.sessions_at, sessions_attention = excluded.sessions_attention`,
     );
     this.forget = db.prepare('DELETE FROM host_state WHERE host_id = ?');
-    this.inventory = new SoftwareInventory(db);
     this.sw = {
       version: db.prepare<[string], { v: number | null }>('SELECT software_policy_version AS v FROM host_state WHERE host_id = ?'),
       setVersion: db.prepare<[number | null, string]>('UPDATE host_state SET software_policy_version = ? WHERE host_id = ?'),
@@ -97,7 +99,6 @@ export class HostStateRepository {
   }
 
   private readonly sw;
-  private readonly inventory: SoftwareInventory;
 
   /** The host's inventory (from its rows). */
   softwareItems(hostId: string): SoftwareItem[] {

@@ -1,6 +1,18 @@
 import type { AgentEnvelope } from '@vigil/shared';
 import type { Db } from './database.js';
 import type { HostsRepository } from './hosts-repository.js';
+import type { SoftwareInventory } from './software-inventory.js';
+
+/**
+ * How a snapshot's software list is stored in `messages.body`: the ids of its items in
+ * `software_items` (each distinct item is stored once for the whole fleet), in order, instead of
+ * ~700 package objects per snapshot. `IngestRepository.body` gives the body back as it was sent.
+ */
+interface StoredInventory {
+  storedAs: 'software_items';
+  ids: number[];
+}
+const isStoredInventory = (v: unknown): v is StoredInventory => typeof v === 'object' && v !== null && (v as StoredInventory).storedAs === 'software_items';
 
 export interface Rejection {
   agentId: string;
@@ -28,10 +40,15 @@ export class IngestRepository {
   private readonly goodbye;
   private readonly settleAgent;
 
+  private readonly bodyOf;
+
   constructor(
     readonly db: Db,
     private readonly hosts: HostsRepository,
+    /** Where snapshots' software items are stored once (without it, snapshots are stored whole). */
+    private readonly inventory?: SoftwareInventory,
   ) {
+    this.bodyOf = db.prepare<[string], { body: string }>('SELECT body FROM messages WHERE id = ?');
     this.insertMessage = db.prepare(`INSERT INTO messages (id, agent_id, host_id, seq, type, agent_ts, received_at, body)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
     this.insertRejectionStmt = db.prepare(`INSERT INTO rejected_messages (agent_id, host_id, message_id, seq, type, code, reason, bytes, received_at)
@@ -76,10 +93,27 @@ export class IngestRepository {
       // Heartbeats are not kept as rows; the latest counters are. A resent older one changes nothing.
       return this.heartbeat.run(JSON.stringify(env.body.counters), env.seq, agentId, env.seq).changes > 0;
     }
-    if (this.insertMessage.run(env.id, agentId, hostId, env.seq, env.type, env.ts, receivedAt, json).changes === 0) return false;
+    let body = json;
+    if (env.type === 'snapshot' && Array.isArray(env.body.software) && this.inventory) {
+      const software: StoredInventory = { storedAs: 'software_items', ids: this.inventory.idsOf(env.body.software) };
+      body = JSON.stringify({ ...env.body, software });
+    }
+    if (this.insertMessage.run(env.id, agentId, hostId, env.seq, env.type, env.ts, receivedAt, body).changes === 0) return false;
     if (env.type === 'snapshot') this.hosts.updateFacts(hostId, env.body.host);
     else if (env.type === 'goodbye') this.goodbye.run(env.body.reason, hostId);
     return true;
+  }
+
+  /** A stored message's body as the agent sent it (a snapshot's software list rebuilt from its items). */
+  body(messageId: string): unknown {
+    const row = this.bodyOf.get(messageId);
+    if (!row) return undefined;
+    const body = JSON.parse(row.body) as Record<string, unknown>;
+    if (isStoredInventory(body.software)) {
+      if (!this.inventory) throw new Error('a snapshot stored with software_items needs the inventory to be read');
+      body.software = this.inventory.itemsOf(body.software.ids);
+    }
+    return body;
   }
 
   /** Records one rejection without the per-agent bookkeeping: false when it was already recorded. */

@@ -57,6 +57,7 @@ export class SoftwareInventory {
   constructor(db: Db) {
     const JOIN = 'FROM host_software h JOIN software_items i ON i.id = h.item_id';
     this.s = {
+      itemById: db.prepare<[number], { item: string }>('SELECT item FROM software_items WHERE id = ?'),
       itemByText: db.prepare<[string], ItemRow>('SELECT id, status, subject, policy_version FROM software_items WHERE item = ?'),
       insertItem: db.prepare<[string, string, string, string, string | null, string | null, number | null]>(
         'INSERT INTO software_items (item, source, name, arch, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -150,12 +151,27 @@ export class SoftwareInventory {
     this.s.clear.run(hostId);
   }
 
+  /** The distinct items' ids for a list (inserted, unclassified, if new), in order. */
+  idsOf(items: readonly SoftwareItem[]): number[] {
+    return items.map((item) => this.resolve(item, undefined).row.id);
+  }
+
+  /** The items of these ids, in order (undefined for an unknown id). */
+  itemsOf(ids: readonly number[]): (SoftwareItem | undefined)[] {
+    return ids.map((id) => {
+      const r = this.s.itemById.get(id);
+      return r ? (JSON.parse(r.item) as SoftwareItem) : undefined;
+    });
+  }
+
   /** Forgets the remembered item ids (after a rollback: ids inserted there are gone). */
   forgetCache(): void {
     this.cache.clear();
     this.keyOfId.clear();
   }
 
+  /** Each item object's JSON (the same parsed objects are resolved by ingest and by the host state). */
+  private readonly texts = new WeakMap<SoftwareItem, string>();
   /** The cache key (item JSON) of each cached id. */
   private readonly keyOfId = new Map<number, string>();
 
@@ -164,7 +180,8 @@ export class SoftwareInventory {
    * stored under another version is re-classified (for every host that has it).
    */
   private resolve(item: SoftwareItem, classifier: SoftwareClassifier | undefined): { row: ItemRow; classification: { status: string; subject: string } | undefined } {
-    const text = JSON.stringify(item);
+    let text = this.texts.get(item);
+    if (text === undefined) this.texts.set(item, (text = JSON.stringify(item)));
     let row = this.cache.get(text) ?? this.s.itemByText.get(text);
     if (!row) {
       const c = classifier?.classify(item);

@@ -10,6 +10,7 @@ import { AlertsRepository } from './alerts-repository.js';
 import { ApprovalsRepository, ExceptionsRepository } from './approvals-repository.js';
 import { HostStateRepository } from './host-state-repository.js';
 import { LicencesRepository } from './licences-repository.js';
+import { SoftwareInventory } from './software-inventory.js';
 
 /**
  * Every repository over one database. The policy engine and routes see only these interfaces,
@@ -45,7 +46,8 @@ export interface StoreOptions {
 export function openStore(opts: StoreOptions): Store {
   const db = openDatabase({ dataDir: opts.dataDir });
   const hosts = new HostsRepository(db, opts.silentAfterMs);
-  const hostState = new HostStateRepository(db);
+  const inventory = new SoftwareInventory(db);
+  const hostState = new HostStateRepository(db, inventory);
   // Host state writes are deferred to the end of the transaction (one row write per host and batch).
   const transaction = db.transaction((fn: () => unknown) => {
     const result = fn();
@@ -57,7 +59,7 @@ export function openStore(opts: StoreOptions): Store {
     credentials: new CredentialsRepository(db),
     hosts,
     agents: new AgentsRepository(db),
-    ingest: new IngestRepository(db, hosts),
+    ingest: new IngestRepository(db, hosts, inventory),
     policy: new PolicyRepository(db),
     notifications: new NotificationsRepository(db),
     audit: new AuditRepository(db),

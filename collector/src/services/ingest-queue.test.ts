@@ -91,4 +91,26 @@ describe('IngestQueue', () => {
     expect(row(a.agentId)).toMatchObject({ last_seq: 0, messages_stored: 0 });
     expect((store.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n).toBe(0);
   });
+
+  it("stores a snapshot's software list as ids of items stored once for the fleet, and gives the body back as sent", () => {
+    const a = agent('a');
+    const b = agent('b');
+    const queue = new IngestQueue(store, (err) => {
+      throw err;
+    });
+    const bash = { name: 'bash', version: '5.2.15-2+b2', source: 'dpkg' as const, publisher: 'Matthias Klose <doko@debian.org>', arch: 'amd64' };
+    const zoom = { name: 'zoom', version: '5.17.1.1840', source: 'dpkg' as const, publisher: 'Zoom Video Communications, Inc. <support@zoom.us>', arch: 'amd64' };
+    const snapshot = (software: (typeof bash)[], seq: number) =>
+      agentEnvelope('snapshot', seq, { host: { ...hostFacts(), hostname: 'a' }, software, sessions: [{ id: '2', user: 'alice', locked: false, idle: false, remote: false }] });
+    const sa = snapshot([bash, zoom], 1);
+    const sb = snapshot([bash], 1);
+    queue.message(a, sa, JSON.stringify(sa.body));
+    queue.message(b, sb, JSON.stringify(sb.body));
+    queue.flush();
+    expect(store.ingest.body(sa.id)).toEqual(JSON.parse(JSON.stringify(sa.body)));
+    expect(store.ingest.body(sb.id)).toEqual(JSON.parse(JSON.stringify(sb.body)));
+    expect((store.db.prepare('SELECT count(*) AS n FROM software_items').get() as { n: number }).n).toBe(2);
+    const stored = store.db.prepare('SELECT body FROM messages WHERE id = ?').get(sa.id) as { body: string };
+    expect(stored.body).not.toContain('zoom');
+  });
 });

@@ -500,6 +500,8 @@ export class PolicyEngine {
    * touches many subjects, or the host is at the cap (has a `(more)` alert or nearly 200 open).
    */
   private softwareNearCap(hostId: string, change: SoftwareChange): boolean {
+    // A diff that touched no subject that can hold a finding (an approved upgrade) opens nothing.
+    if (change.subjects.size === 0) return false;
     if (change.subjects.size >= MAX_ALERTS_PER_HOST_RULE / 2) return true;
     return RULES_OF_PROBE.software.some(
       (rule) =>

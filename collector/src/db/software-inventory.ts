@@ -68,8 +68,10 @@ export class SoftwareInventory {
         `SELECT i.id, h.source, h.name, h.arch, i.item, i.status, i.subject, i.policy_version ${JOIN} WHERE h.host_id = ?`,
       ),
       bySubject: db.prepare<[string, string], { item: string; status: string | null }>(
+        // CROSS JOIN keeps this order (the subject's few items, then the host's row for each): left to
+        // itself the planner walks all of the host's packages instead.
         `SELECT i.item, i.status FROM software_items i
-         JOIN host_software h ON h.host_id = ? AND h.source = i.source AND h.name = i.name AND h.arch = i.arch AND h.item_id = i.id
+         CROSS JOIN host_software h ON h.host_id = ? AND h.source = i.source AND h.name = i.name AND h.arch = i.arch AND h.item_id = i.id
          WHERE i.subject = ?`,
       ),
       one: db.prepare<[string, string, string, string], StoredClassification>(

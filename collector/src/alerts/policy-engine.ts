@@ -385,7 +385,11 @@ export class PolicyEngine {
     if (rules.has('usb.unauthorised') && st.usb?.known) {
       const mayHaveOpen = this.lifecycle.mayHaveOpen(host.id, 'usb.unauthorised');
       // A scoped judgement cannot enforce the per-host alert cap: near the cap, judge everything.
-      const only = opts.usbSubjects && !(mayHaveOpen && this.store.alerts.countOpenFor(host.id, 'usb.unauthorised') >= MAX_ALERTS_PER_HOST_RULE - 1) ? opts.usbSubjects : undefined;
+      const nearCap =
+        mayHaveOpen &&
+        this.lifecycle.openBound(host.id, 'usb.unauthorised') >= MAX_ALERTS_PER_HOST_RULE - 1 &&
+        this.store.alerts.countOpenFor(host.id, 'usb.unauthorised') >= MAX_ALERTS_PER_HOST_RULE - 1;
+      const only = opts.usbSubjects && !nearCap ? opts.usbSubjects : undefined;
       const present = only ? st.usb.items.filter((d) => only.has(d.key)) : st.usb.items;
       const presentKeys = new Set(present.map((d) => d.key));
       // An unauthorised device keeps its alert after it is unplugged (a stick used for ten seconds
@@ -394,7 +398,7 @@ export class PolicyEngine {
       const openUsb = !mayHaveOpen
         ? []
         : only
-          ? [...only].flatMap((key) => this.store.alerts.openForSubject(host.id, 'usb.unauthorised', key))
+          ? [...only].filter((key) => this.lifecycle.mayHaveOpenSubject(host.id, 'usb.unauthorised', key)).flatMap((key) => this.store.alerts.openForSubject(host.id, 'usb.unauthorised', key))
           : this.store.alerts.openFor(host.id, 'usb.unauthorised');
       openAlerts['usb.unauthorised'] = openUsb;
       if (only) subjects['usb.unauthorised'] = only;
@@ -506,8 +510,9 @@ export class PolicyEngine {
     return RULES_OF_PROBE.software.some(
       (rule) =>
         this.lifecycle.mayHaveOpen(hostId, rule) &&
-        (this.store.alerts.openForSubject(hostId, rule, OVERFLOW_SUBJECT).length > 0 ||
-          this.store.alerts.countOpenFor(hostId, rule) + change.subjects.size >= MAX_ALERTS_PER_HOST_RULE - 1),
+        ((this.lifecycle.mayHaveOpenSubject(hostId, rule, OVERFLOW_SUBJECT) && this.store.alerts.openForSubject(hostId, rule, OVERFLOW_SUBJECT).length > 0) ||
+          (this.lifecycle.openBound(hostId, rule) + change.subjects.size >= MAX_ALERTS_PER_HOST_RULE - 1 &&
+            this.store.alerts.countOpenFor(hostId, rule) + change.subjects.size >= MAX_ALERTS_PER_HOST_RULE - 1)),
     );
   }
 
@@ -531,7 +536,10 @@ export class PolicyEngine {
     }));
     // Read only the touched subjects' open alerts, not every open alert of the host.
     const openAlerts = Object.fromEntries(
-      rules.map((r) => [r, this.lifecycle.mayHaveOpen(host.id, r) ? [...change.subjects].flatMap((subject) => this.store.alerts.openForSubject(host.id, r, subject)) : []]),
+      rules.map((r) => [
+        r,
+        [...change.subjects].filter((subject) => this.lifecycle.mayHaveOpenSubject(host.id, r, subject)).flatMap((subject) => this.store.alerts.openForSubject(host.id, r, subject)),
+      ]),
     ) as Partial<Record<RuleId, AlertRow[]>>;
     this.lifecycle.reconcile({ hostId: host.id, hostname: host.hostname, groups: host.groups, rules, subjects }, capFindings(active), {
       now,

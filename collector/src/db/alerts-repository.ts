@@ -231,10 +231,9 @@ export class AlertsRepository {
     return new Set(rows.map((r) => `${r.host_id}\u0000${r.rule}`));
   }
 
-  /** Every (host, rule) with an open alert, as `hostId\0rule` (`\0rule` for fleet-wide alerts). */
-  allOpenPairs(): Set<string> {
-    const rows = this.db.prepare<[], { host_id: string | null; rule: string }>(`SELECT DISTINCT host_id, rule FROM alerts WHERE ${OPEN}`).all();
-    return new Set(rows.map((r) => `${r.host_id ?? ''}\u0000${r.rule}`));
+  /** (host, rule, subject) of every open alert. */
+  allOpenSubjects(): { host_id: string | null; rule: RuleId; subject: string }[] {
+    return this.db.prepare<[], { host_id: string | null; rule: RuleId; subject: string }>(`SELECT host_id, rule, subject FROM alerts WHERE ${OPEN}`).all();
   }
 
   countOpen(): number {

@@ -113,6 +113,8 @@ export class PolicyEngine {
   private policy: Policy = DEFAULT_POLICY;
   private policyVersion = 0;
   private effectiveCache = new Map<string, EffectivePolicy>();
+  /** The same, by groups array (cleared with it: a new policy makes new ones). */
+  private effectiveByArray = new WeakMap<readonly string[], EffectivePolicy>();
   private readonly hostById;
   private readonly savepoint;
   private readonly hostCache = new Map<string, HostInfo>();
@@ -169,6 +171,7 @@ export class PolicyEngine {
       }
     }
     this.effectiveCache.clear();
+    this.effectiveByArray = new WeakMap();
     this.lifecycle.resetOpenHint();
     this.allowances.reloadApprovals(this.policy.usb, this.now());
     this.allowances.reloadExceptions(this.now());
@@ -355,6 +358,9 @@ export class PolicyEngine {
   }
 
   effectiveFor(groups: readonly string[]): EffectivePolicy {
+    // Judging on ingest asks with the same cached host's groups array again and again.
+    const known = this.effectiveByArray.get(groups);
+    if (known) return known;
     const key = JSON.stringify([...groups].sort());
     let eff = this.effectiveCache.get(key);
     if (!eff) {
@@ -362,6 +368,7 @@ export class PolicyEngine {
       if (this.effectiveCache.size > 10_000) this.effectiveCache.clear();
       this.effectiveCache.set(key, eff);
     }
+    this.effectiveByArray.set(groups, eff);
     return eff;
   }
 
@@ -823,6 +830,7 @@ export class PolicyEngine {
       this.policy = parsed.policy;
       this.policyVersion = version.version;
       this.effectiveCache.clear();
+    this.effectiveByArray = new WeakMap();
       this.allowances.reloadApprovals(this.policy.usb, now);
       reevaluating = this.scheduleAll(RULE_IDS);
       this.opts.log.info({ version: version.version, by: actor, hosts: reevaluating }, 'policy changed; re-evaluating every host');

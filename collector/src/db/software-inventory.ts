@@ -135,6 +135,10 @@ export class SoftwareInventory {
   /** Makes the host's inventory exactly `items`, writing only the rows that differ. */
   replace(hostId: string, items: readonly SoftwareItem[], classifier: SoftwareClassifier | undefined): void {
     const stored = new Map(this.s.ids.all(hostId).map((r) => [identityKey(r.source, r.name, r.arch), r.item_id]));
+    if (stored.size === 0) {
+      for (const item of items) this.s.upsert.run(hostId, item.source, item.name, item.arch ?? '', this.resolve(item, classifier).row.id);
+      return;
+    }
     for (const item of items) {
       const arch = item.arch ?? '';
       const key = identityKey(item.source, item.name, arch);
@@ -174,6 +178,17 @@ export class SoftwareInventory {
 
   /** Each item object's JSON (the same parsed objects are resolved by ingest and by the host state). */
   private readonly texts = new WeakMap<SoftwareItem, string>();
+
+  /** Caches an item row by its JSON (bounded: cleared when full). */
+  private remember(text: string, row: ItemRow): void {
+    if (this.cache.size >= ITEM_CACHE_MAX) {
+      this.cache.clear();
+      this.keyOfId.clear();
+    }
+    this.cache.set(text, row);
+    this.keyOfId.set(row.id, text);
+  }
+
   /** The cache key (item JSON) of each cached id. */
   private readonly keyOfId = new Map<number, string>();
 
@@ -184,22 +199,22 @@ export class SoftwareInventory {
   private resolve(item: SoftwareItem, classifier: SoftwareClassifier | undefined): { row: ItemRow; classification: { status: string; subject: string } | undefined } {
     let text = this.texts.get(item);
     if (text === undefined) this.texts.set(item, (text = JSON.stringify(item)));
-    let row = this.cache.get(text) ?? this.s.itemByText.get(text);
+    let row = this.cache.get(text);
     if (!row) {
-      const c = classifier?.classify(item);
-      const id = Number(this.s.insertItem.run(text, item.source, item.name, item.arch ?? '', c?.status ?? null, c?.subject ?? null, classifier?.version ?? null).lastInsertRowid);
-      row = { id, status: c?.status ?? null, subject: c?.subject ?? null, policy_version: classifier?.version ?? null };
-    } else if (classifier && (row.policy_version !== classifier.version || row.status === null || row.subject === null)) {
+      row = this.s.itemByText.get(text);
+      if (!row) {
+        const c = classifier?.classify(item);
+        const id = Number(this.s.insertItem.run(text, item.source, item.name, item.arch ?? '', c?.status ?? null, c?.subject ?? null, classifier?.version ?? null).lastInsertRowid);
+        row = { id, status: c?.status ?? null, subject: c?.subject ?? null, policy_version: classifier?.version ?? null };
+      }
+      this.remember(text, row);
+    }
+    if (classifier && (row.policy_version !== classifier.version || row.status === null || row.subject === null)) {
       const c = classifier.classify(item);
       this.s.classifyItem.run(c.status, c.subject, classifier.version, row.id);
       row = { id: row.id, status: c.status, subject: c.subject, policy_version: classifier.version };
+      this.remember(text, row);
     }
-    if (this.cache.size >= ITEM_CACHE_MAX) {
-      this.cache.clear();
-      this.keyOfId.clear();
-    }
-    this.cache.set(text, row);
-    this.keyOfId.set(row.id, text);
     const classification = classifier && row.status !== null && row.subject !== null ? { status: row.status, subject: row.subject } : undefined;
     return { row, classification };
   }

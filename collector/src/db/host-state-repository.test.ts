@@ -79,4 +79,24 @@ describe('HostStateRepository inside a transaction', () => {
     store.hostState.apply(hostId, sessionsMsg(1, session(true, false)), 10);
     expect(row()).toMatchObject({ sessions_at: 10, sessions_attention: 1 });
   });
+
+  it('keeps the software diffs of a batch, written once, and takes back those of a failed savepoint', () => {
+    const pkg = (name: string, version: string) => ({ name, version, source: 'dpkg' as const, publisher: 'Debian', arch: 'amd64' });
+    const classifier = { version: 1, classify: (i: { source: string; name: string }) => ({ status: 'approved', subject: `${i.source}:${i.name}` }) };
+    const snapshot = agentEnvelope('snapshot', 1, { host: hostFacts(), software: [pkg('bash', '5.1'), pkg('vim', '9.0')] });
+    store.transaction(() => store.hostState.apply(hostId, snapshot, 10, classifier));
+    store.transaction(() => {
+      store.hostState.apply(hostId, agentEnvelope('software.changed', 2, { installed: [pkg('git', '2.39')], removed: [], upgraded: [{ from: pkg('bash', '5.1'), to: pkg('bash', '5.2') }] }), 11, classifier);
+      const mark = store.hostState.mark();
+      store.db.exec('SAVEPOINT t');
+      store.hostState.apply(hostId, agentEnvelope('software.changed', 3, { installed: [pkg('zsh', '5.9')], removed: [pkg('vim', '9.0')], upgraded: [{ from: pkg('git', '2.39'), to: pkg('git', '2.40') }] }), 12, classifier);
+      store.db.exec('ROLLBACK TO t');
+      store.db.exec('RELEASE t');
+      store.hostState.rollbackTo(mark);
+      store.hostState.apply(hostId, agentEnvelope('software.changed', 4, { installed: [pkg('curl', '7.88')], removed: [], upgraded: [] }), 13, classifier);
+    });
+    expect(store.hostState.softwareItems(hostId)).toEqual([pkg('bash', '5.2'), pkg('curl', '7.88'), pkg('git', '2.39'), pkg('vim', '9.0')]);
+    expect(store.hostState.softwareOfSubject(hostId, 'dpkg:zsh')).toEqual([]);
+    expect(store.hostState.softwareOfSubject(hostId, 'dpkg:git')).toEqual([{ item: pkg('git', '2.39'), status: 'approved' }]);
+  });
 });

@@ -78,7 +78,7 @@ export class HostStateRepository {
    */
   private pending = new Map<string, Pending>();
   /** How to take back each deferred write, newest last (a failed savepoint: `rollbackTo`). */
-  private undo: { hostId: string; probe: DeferredProbe; before: Pending[DeferredProbe] }[] = [];
+  private undo: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -86,16 +86,18 @@ export class HostStateRepository {
   ) {
     const upsert = (p: Probe) => prepareUpsert(db, p);
     this.upserts = { usb: upsert('usb'), software: upsert('software'), screenlock: upsert('screenlock'), sessions: upsert('sessions') };
+    inventory.useUndoLog((undo) => {
+      if (db.inTransaction) this.undo.push(undo);
+    });
     this.upsertSessions = db.prepare<[string, string, number, number]>(
       `INSERT INTO host_state (host_id, sessions, sessions_at, sessions_attention) VALUES (?, ?, ?, ?)
        ON CONFLICT (host_id) DO UPDATE SET sessions = excluded.sessions, sessions_at = excluded.sessions_at, sessions_attention = excluded.sessions_attention`,
     );
     this.forget = db.prepare('DELETE FROM host_state WHERE host_id = ?');
     this.sw = {
-      version: db.prepare<[string], { v: number | null }>('SELECT software_policy_version AS v FROM host_state WHERE host_id = ?'),
       setVersion: db.prepare<[number | null, string]>('UPDATE host_state SET software_policy_version = ? WHERE host_id = ?'),
     };
-    this.softwareMarker = db.prepare<[string], { software: string | null }>('SELECT software FROM host_state WHERE host_id = ?');
+    this.softwareMarker = db.prepare<[string], { software: string | null; v: number | null }>('SELECT software, software_policy_version AS v FROM host_state WHERE host_id = ?');
   }
 
   private readonly sw;
@@ -176,7 +178,8 @@ export class HostStateRepository {
       if (this.db.inTransaction) {
         let pending = this.pending.get(hostId);
         if (!pending) this.pending.set(hostId, (pending = {}));
-        this.undo.push({ hostId, probe, before: pending[probe] });
+        const before = pending[probe];
+        this.undo.push(() => this.restore(hostId, probe, before));
         pending[probe] = { value, reported };
       } else this.write(hostId, probe, value, at);
     }
@@ -193,10 +196,11 @@ export class HostStateRepository {
 
   /** Writes the deferred state (the store's `transaction` calls this just before it commits). */
   flushPending(): void {
+    this.inventory.endTransaction();
+    this.undo = [];
     if (this.pending.size === 0) return;
     const pending = this.pending;
     this.pending = new Map();
-    this.undo = [];
     for (const [hostId, probes] of pending) {
       for (const probe of ['usb', 'screenlock', 'sessions'] as const) {
         const p = probes[probe];
@@ -218,16 +222,16 @@ export class HostStateRepository {
   }
 
   rollbackTo(mark: number): void {
-    this.inventory.forgetCache();
-    while (this.undo.length > mark) {
-      const u = this.undo.pop();
-      if (!u) break;
-      const pending = this.pending.get(u.hostId);
-      if (!pending) continue;
-      if (u.before) pending[u.probe] = u.before;
-      else delete pending[u.probe];
-      if (Object.keys(pending).length === 0) this.pending.delete(u.hostId);
-    }
+    this.inventory.forgetItems();
+    while (this.undo.length > mark) this.undo.pop()?.();
+  }
+
+  private restore(hostId: string, probe: DeferredProbe, before: Pending[DeferredProbe]): void {
+    const pending = this.pending.get(hostId);
+    if (!pending) return;
+    if (before) pending[probe] = before;
+    else delete pending[probe];
+    if (Object.keys(pending).length === 0) this.pending.delete(hostId);
   }
 
   remove(hostId: string): void {
@@ -276,7 +280,8 @@ export class HostStateRepository {
         break;
       }
       case 'software.changed': {
-        const known = this.isSoftwareKnown(hostId);
+        const marker = this.softwareMarker.get(hostId);
+        const known = marker?.software === SOFTWARE_KNOWN;
         // A diff without a known base cannot rebuild the inventory: ask for a snapshot.
         if (!known) return { changed, state, needsSnapshot: true };
         const change: SoftwareChange = { subjects: new Set(), licensed: false, stale: false };
@@ -287,15 +292,16 @@ export class HostStateRepository {
           if (c.status === 'unapproved' || c.status === 'prohibited' || c.status === null) change.subjects.add(c.subject);
           if (c.status === 'licensed') change.licensed = true;
         };
-        const drop = (item: SoftwareItem) => {
-          note(this.inventory.classificationOf(hostId, item));
-          this.inventory.remove(hostId, item);
-        };
-        for (const item of env.body.removed) drop(item);
-        for (const { from } of env.body.upgraded) drop(from);
-        for (const { to } of env.body.upgraded) note(this.inventory.write(hostId, to, classifier));
-        for (const item of env.body.installed) note(this.inventory.write(hostId, item, classifier));
-        change.stale = classifier === undefined || this.sw.version.get(hostId)?.v !== classifier.version;
+        const diff = this.inventory.applyDiff(
+          hostId,
+          [...env.body.removed, ...env.body.upgraded.map((u) => u.from)],
+          [...env.body.upgraded.map((u) => u.to), ...env.body.installed],
+          classifier,
+        );
+        for (const c of diff.removed) note(c);
+        for (const c of diff.installed) note(c);
+        // The diff does not change the version the host's packages were judged under.
+        change.stale = classifier === undefined || marker?.v !== classifier.version;
         this.upserts.software.run(hostId, SOFTWARE_KNOWN, at);
         changed.push('software');
         return { changed, state, software: change };

@@ -30,7 +30,7 @@ describe('migration 3', () => {
   });
 });
 
-describe('migration 4', () => {
+describe('migrations 4 and 5', () => {
   it('stores each distinct software item once with its newest classification, and keeps every host inventory', () => {
     const db = new Database(':memory:');
     db.pragma('foreign_keys = OFF'); // host_state rows without hosts rows, for brevity
@@ -52,6 +52,13 @@ describe('migration 4', () => {
       { item: JSON.stringify(office), source: 'registry', name: 'Office', arch: '', status: null, subject: null, policy_version: null },
       { item: JSON.stringify(bash), source: 'dpkg', name: 'bash', arch: 'amd64', status: 'approved', subject: 'dpkg:bash', policy_version: 2 },
       { item: JSON.stringify(zoom), source: 'dpkg', name: 'zoom', arch: 'amd64', status: 'unapproved', subject: 'dpkg:zoom', policy_version: 2 },
+    ]);
+    // Migration 5: each host's packages as one list of item ids, in identity order.
+    const lists = db.prepare('SELECT host_id, item_ids FROM host_inventories ORDER BY host_id').all() as { host_id: string; item_ids: string }[];
+    const idOf = (i: object) => (db.prepare('SELECT id FROM software_items WHERE item = ?').get(JSON.stringify(i)) as { id: number }).id;
+    expect(lists).toEqual([
+      { host_id: 'h1', item_ids: JSON.stringify([idOf(bash), idOf(zoom)]) },
+      { host_id: 'h2', item_ids: JSON.stringify([idOf(bash), idOf(office)]) },
     ]);
     const repo = new HostStateRepository(db);
     expect(repo.softwareItems('h1')).toEqual([bash, zoom]);

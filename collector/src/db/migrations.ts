@@ -352,4 +352,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE host_software_items RENAME TO host_software;
     `,
   },
+  {
+    version: 5,
+    name: 'each host inventory as one row of item ids',
+    sql: `
+      -- A host's inventory is the list of its items' ids (a JSON array): one short row per host
+      -- instead of a row per package (host id, identity and item id, ~70 bytes each).
+      CREATE TABLE host_inventories (
+        host_id TEXT PRIMARY KEY,
+        item_ids TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO host_inventories (host_id, item_ids)
+        SELECT host_id, json_group_array(item_id) FROM (SELECT host_id, item_id FROM host_software ORDER BY host_id, source, name, arch) GROUP BY host_id;
+      DROP TABLE host_software;
+    `,
+  },
 ];

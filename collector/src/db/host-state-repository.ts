@@ -22,7 +22,6 @@ export const PROBES: readonly Probe[] = ['usb', 'software', 'screenlock', 'sessi
 
 type ProbeValue<T> = T[] | { status: 'unknown'; reason: string };
 
-
 /** What a software diff touched, for judging it incrementally. */
 export interface SoftwareChange {
   /** Subjects of the rows the diff removed or wrote (before and after), by status. */
@@ -33,7 +32,7 @@ export interface SoftwareChange {
   stale: boolean;
 }
 
-/** The marker in host_state.software when the inventory is known (its rows are in host_software). */
+/** The marker in host_state.software when the inventory is known (its packages are in host_inventories). */
 const SOFTWARE_KNOWN = '{"status":"known"}';
 
 /** A software package's identity, as the agent diffs inventories: source + name + architecture. */

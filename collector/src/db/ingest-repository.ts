@@ -88,16 +88,16 @@ export class IngestRepository {
    * id, without the per-agent bookkeeping: false for a duplicate. Heartbeats update the agent's
    * counters instead (false when an older heartbeat is resent).
    */
-  insert(agentId: string, hostId: string, env: AgentEnvelope, json: string, receivedAt: number): boolean {
+  insert(agentId: string, hostId: string, env: AgentEnvelope, json: string | undefined, receivedAt: number): boolean {
     if (env.type === 'heartbeat') {
       // Heartbeats are not kept as rows; the latest counters are. A resent older one changes nothing.
       return this.heartbeat.run(JSON.stringify(env.body.counters), env.seq, agentId, env.seq).changes > 0;
     }
-    let body = json;
+    let body: string;
     if (env.type === 'snapshot' && Array.isArray(env.body.software) && this.inventory) {
       const software: StoredInventory = { storedAs: 'software_items', ids: this.inventory.idsOf(env.body.software) };
       body = JSON.stringify({ ...env.body, software });
-    }
+    } else body = json ?? JSON.stringify(env.body);
     if (this.insertMessage.run(env.id, agentId, hostId, env.seq, env.type, env.ts, receivedAt, body).changes === 0) return false;
     if (env.type === 'snapshot') this.hosts.updateFacts(hostId, env.body.host);
     else if (env.type === 'goodbye') this.goodbye.run(env.body.reason, hostId);
@@ -125,7 +125,7 @@ export class IngestRepository {
    * Store one accepted message, idempotently on its id. Returns false for a duplicate (already
    * stored: a resend after a lost ack), in which case nothing else changes.
    */
-  store(agentId: string, hostId: string, env: AgentEnvelope, json: string, receivedAt: number): boolean {
+  store(agentId: string, hostId: string, env: AgentEnvelope, json: string | undefined, receivedAt: number): boolean {
     this.advanceSeq.run(env.seq, agentId);
     this.seen.run(receivedAt, hostId);
     const stored = this.insert(agentId, hostId, env, json, receivedAt);
@@ -162,7 +162,7 @@ export class IngestBatch {
   }
 
   /** Same as `IngestRepository.store`, with the bookkeeping deferred to `finish()`. */
-  store(agentId: string, hostId: string, env: AgentEnvelope, json: string): boolean {
+  store(agentId: string, hostId: string, env: AgentEnvelope, json: string | undefined): boolean {
     const a = this.agent(agentId);
     a.upTo = Math.max(a.upTo, env.seq);
     if (!this.hostsSeen.has(hostId)) {

@@ -113,4 +113,16 @@ describe('IngestQueue', () => {
     const stored = store.db.prepare('SELECT body FROM messages WHERE id = ?').get(sa.id) as { body: string };
     expect(stored.body).not.toContain('zoom');
   });
+
+  it('serialises the body itself when the caller does not pass it', () => {
+    const a = agent('a');
+    const queue = new IngestQueue(store, (err) => {
+      throw err;
+    });
+    const env = session(1, true);
+    queue.message(a, env);
+    queue.flush();
+    expect((store.db.prepare('SELECT body FROM messages WHERE id = ?').get(env.id) as { body: string }).body).toBe(JSON.stringify(env.body));
+    expect(a.acks).toEqual([{ upToSeq: 1, rejected: [] }]);
+  });
 });

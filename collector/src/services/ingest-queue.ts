@@ -13,7 +13,7 @@ export interface AckTarget {
 }
 
 type Item =
-  | { kind: 'message'; target: AckTarget; env: AgentEnvelope; json: string }
+  | { kind: 'message'; target: AckTarget; env: AgentEnvelope; json: string | undefined }
   | { kind: 'reject'; target: AckTarget; rejection: Rejection };
 
 /** What else happens to each stored message inside the batch's transaction (the policy engine). */
@@ -74,7 +74,11 @@ export class IngestQueue {
     return this.items.length;
   }
 
-  message(target: AckTarget, env: AgentEnvelope, json: string): void {
+  /**
+   * Queues an accepted message. `json`: its body serialised, if the caller has it; otherwise the
+   * store serialises it when (and as) it stores it, e.g. a snapshot without its package objects.
+   */
+  message(target: AckTarget, env: AgentEnvelope, json?: string): void {
     this.push({ kind: 'message', target, env, json });
   }
 

@@ -830,7 +830,7 @@ export class PolicyEngine {
       this.policy = parsed.policy;
       this.policyVersion = version.version;
       this.effectiveCache.clear();
-    this.effectiveByArray = new WeakMap();
+      this.effectiveByArray = new WeakMap();
       this.allowances.reloadApprovals(this.policy.usb, now);
       reevaluating = this.scheduleAll(RULE_IDS);
       this.opts.log.info({ version: version.version, by: actor, hosts: reevaluating }, 'policy changed; re-evaluating every host');

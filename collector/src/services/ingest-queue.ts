@@ -20,8 +20,6 @@ type Item =
 export interface IngestHooks {
   /** A newly stored message (not a duplicate), inside the transaction. Must not throw. */
   onStored(hostId: string, env: AgentEnvelope, at: number): void;
-  /** Every message of the batch is stored: write what was deferred, still inside the transaction. */
-  beforeCommit?(): void;
   /** The batch committed. */
   afterCommit(): void;
   /** The batch rolled back. */
@@ -129,7 +127,6 @@ export class IngestQueue {
           }
         }
         ingest.finish();
-        this.hooks?.beforeCommit?.();
       });
     } catch (err) {
       this.hooks?.afterRollback();

@@ -82,7 +82,10 @@ describe('HostStateRepository inside a transaction', () => {
 
   it('keeps the software diffs of a batch, written once, and takes back those of a failed savepoint', () => {
     const pkg = (name: string, version: string) => ({ name, version, source: 'dpkg' as const, publisher: 'Debian', arch: 'amd64' });
-    const classifier = { version: 1, classify: (i: { source: string; name: string }) => ({ status: 'approved', subject: `${i.source}:${i.name}` }) };
+    const classifier = {
+      version: 1,
+      classify: (i: { source: string; name: string }) => ({ status: ['git', 'zsh'].includes(i.name) ? 'unapproved' : 'approved', subject: `${i.source}:${i.name}` }),
+    };
     const snapshot = agentEnvelope('snapshot', 1, { host: hostFacts(), software: [pkg('bash', '5.1'), pkg('vim', '9.0')] });
     store.transaction(() => store.hostState.apply(hostId, snapshot, 10, classifier));
     store.transaction(() => {
@@ -97,6 +100,7 @@ describe('HostStateRepository inside a transaction', () => {
     });
     expect(store.hostState.softwareItems(hostId)).toEqual([pkg('bash', '5.2'), pkg('curl', '7.88'), pkg('git', '2.39'), pkg('vim', '9.0')]);
     expect(store.hostState.softwareOfSubject(hostId, 'dpkg:zsh')).toEqual([]);
-    expect(store.hostState.softwareOfSubject(hostId, 'dpkg:git')).toEqual([{ item: pkg('git', '2.39'), status: 'approved' }]);
+    expect(store.hostState.softwareOfSubject(hostId, 'dpkg:git')).toEqual([{ item: pkg('git', '2.39'), status: 'unapproved' }]);
+    expect(store.hostState.softwareOfSubject(hostId, 'dpkg:curl')).toEqual([]); // approved: can hold no finding
   });
 });

@@ -121,7 +121,7 @@ export class HostStateRepository {
     this.sw.setVersion.run(version, hostId);
   }
 
-  /** The packages of one subject on a host, with their stored status. */
+  /** The packages of one subject on a host that can hold a finding (stored as unapproved, prohibited or not classified). */
   softwareOfSubject(hostId: string, subject: string): { item: SoftwareItem; status: string | null }[] {
     return this.inventory.ofSubject(hostId, subject);
   }

@@ -331,7 +331,8 @@ export const MIGRATIONS: readonly Migration[] = [
         subject TEXT,
         policy_version INTEGER
       ) STRICT;
-      CREATE INDEX software_items_by_subject ON software_items (subject);
+      -- Only packages that can hold a finding are looked up by subject (judging a software diff).
+      CREATE INDEX software_items_by_subject ON software_items (subject) WHERE status IS NULL OR status IN ('unapproved', 'prohibited');
       -- The newest classification any host's row held (bare columns follow max()).
       INSERT INTO software_items (item, source, name, arch, status, subject, policy_version)
         SELECT item, source, name, arch, status, subject, max(coalesce(policy_version, -1)) FROM host_software GROUP BY item;

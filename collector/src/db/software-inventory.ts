@@ -91,7 +91,9 @@ export class SoftwareInventory {
         'INSERT INTO software_items (item, source, name, arch, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       classifyItem: db.prepare<[string | null, string | null, number | null, number]>('UPDATE software_items SET status = ?, subject = ?, policy_version = ? WHERE id = ?'),
-      bySubject: db.prepare<[string], { id: number; item: string; status: string | null }>('SELECT id, item, status FROM software_items WHERE subject = ?'),
+      bySubject: db.prepare<[string], { id: number; item: string; status: string | null }>(
+        "SELECT id, item, status FROM software_items WHERE subject = ? AND (status IS NULL OR status IN ('unapproved', 'prohibited'))",
+      ),
       items: db.prepare<[string], { item: string }>(`SELECT i.item ${ITEMS} WHERE h.host_id = ? ORDER BY i.source, i.name, i.arch`),
       classified: db.prepare<[string], Omit<ClassifiedPackage, 'parsed'> & { item: string }>(
         `SELECT i.id, i.source, i.name, i.arch, i.item, i.status, i.subject, i.policy_version ${ITEMS} WHERE h.host_id = ? ORDER BY i.source, i.name, i.arch`,
@@ -122,7 +124,10 @@ export class SoftwareInventory {
     if (k) this.known.set(id, { ...k, status, subject, policy_version: version });
   }
 
-  /** The packages of one subject on a host, with their stored status. */
+  /**
+   * The packages of one subject on a host that can hold a finding (stored as unapproved,
+   * prohibited or not classified), with their stored status.
+   */
   ofSubject(hostId: string, subject: string): { item: SoftwareItem; status: string | null }[] {
     const candidates = this.s.bySubject.all(subject);
     if (candidates.length === 0) return [];

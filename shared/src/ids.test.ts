@@ -15,4 +15,12 @@ describe('uuidv7', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(Array.from({ length: 10_000 }, () => uuidv7())).size).toBe(10_000);
   });
+
+  it('draws fresh random bits for every id, across refills of its random pool', () => {
+    const tails = Array.from({ length: 5000 }, () => uuidv7(0).slice(15).replace(/-/g, ''));
+    expect(new Set(tails).size).toBe(5000);
+    // Version and variant set, and the random bits not all zero (a pool handed out twice or unfilled).
+    for (const t of tails) expect(t).toMatch(/^[0-9a-f]{3}[89ab][0-9a-f]{15}$/);
+    expect(tails.filter((t) => /^0{3}[89ab]0{3}0{12}$/.test(t))).toEqual([]);
+  });
 });

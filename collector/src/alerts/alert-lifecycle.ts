@@ -101,12 +101,13 @@ const pairKey = (hostId: string | null, rule: RuleId) => `${hostId ?? ''}\u0000$
 export class AlertLifecycle {
   private pending: AlertChange[] = [];
   /**
-   * (host, rule) pairs that may have an open alert: a superset of the truth (added when an alert
-   * opens, dropped only when the store shows none), so judging a host with no finding and no open
-   * alert for a rule — the common case — needs no query at all. Rebuilt from the store after a
-   * rollback (`resetOpenHint`).
+   * (host, rule) pairs that may have an open alert, with the subjects that may: a superset of the
+   * truth (a subject is added when its alert opens and removed when it closes, a pair dropped only
+   * when the store shows none), so judging a host with no finding and no open alert for a rule —
+   * the common case — needs no query at all, nor does looking for the open alert of one device or
+   * title that has none. Rebuilt from the store at start and after a rollback (`resetOpenHint`).
    */
-  private maybeOpen = new Set<string>();
+  private maybeOpen = new Map<string, Set<string>>();
 
   constructor(
     private readonly repo: AlertsRepository,
@@ -115,12 +116,41 @@ export class AlertLifecycle {
 
   /** Rebuilds the open-alert hint from the store (at start and after a rollback). */
   resetOpenHint(): void {
-    this.maybeOpen = this.repo.allOpenPairs();
+    const hint = new Map<string, Set<string>>();
+    for (const a of this.repo.allOpenSubjects()) {
+      const key = pairKey(a.host_id, a.rule);
+      let subjects = hint.get(key);
+      if (!subjects) hint.set(key, (subjects = new Set()));
+      subjects.add(a.subject);
+    }
+    this.maybeOpen = hint;
   }
 
   /** Whether (host, rule) may have an open alert (false: it certainly has none). */
   mayHaveOpen(hostId: string | null, rule: RuleId): boolean {
     return this.maybeOpen.has(pairKey(hostId, rule));
+  }
+
+  /** Whether (host, rule, subject) may have an open alert (false: it certainly has none). */
+  mayHaveOpenSubject(hostId: string | null, rule: RuleId, subject: string): boolean {
+    return this.maybeOpen.get(pairKey(hostId, rule))?.has(subject) ?? false;
+  }
+
+  /** At least as many as the open alerts (host, rule) has. */
+  openBound(hostId: string | null, rule: RuleId): number {
+    return this.maybeOpen.get(pairKey(hostId, rule))?.size ?? 0;
+  }
+
+  private hintOpened(hostId: string | null, rule: RuleId, subject: string): void {
+    const key = pairKey(hostId, rule);
+    let subjects = this.maybeOpen.get(key);
+    if (!subjects) this.maybeOpen.set(key, (subjects = new Set()));
+    subjects.add(subject);
+  }
+
+  /** Its alert closed: with one open alert per (host, rule, subject), the subject has none now. */
+  private hintClosed(hostId: string | null, rule: RuleId, subject: string): void {
+    this.maybeOpen.get(pairKey(hostId, rule))?.delete(subject);
   }
 
   /**
@@ -136,9 +166,9 @@ export class AlertLifecycle {
       const found = findings.some((f) => f.rule === rule);
       if (!found && !this.maybeOpen.has(key)) continue;
       const open = new Map((opts.openAlerts?.[rule] ?? this.repo.openFor(scope.hostId, rule)).map((a) => [a.subject, a]));
-      if (found) this.maybeOpen.add(key);
+      if (found && !this.maybeOpen.has(key)) this.maybeOpen.set(key, new Set());
       // Only a judgement of the whole rule can say the pair has no open alert at all.
-      else if (open.size === 0 && !scope.subjects?.[rule]) this.maybeOpen.delete(key);
+      else if (!found && open.size === 0 && !scope.subjects?.[rule]) this.maybeOpen.delete(key);
       for (const f of findings) {
         if (f.rule !== rule) continue;
         const existing = open.get(f.subject);
@@ -167,6 +197,7 @@ export class AlertLifecycle {
             cursor: 0,
           };
           this.repo.insert(row);
+          this.hintOpened(scope.hostId, rule, f.subject);
           this.record(row, scope, 'opened', ENGINE_ACTOR, null, now);
           result.opened++;
           continue;
@@ -205,6 +236,7 @@ export class AlertLifecycle {
   close(alert: AlertRow, how: Closure, scope: Pick<ReconcileScope, 'hostname' | 'groups'>, now: number): void {
     const row: AlertRow = { ...alert, status: how.status, resolution: how.resolution, resolved_by: how.actor, resolved_at: now, note: how.note ?? alert.note, updated_at: now };
     this.repo.update(row);
+    this.hintClosed(row.host_id, row.rule, row.subject);
     this.record(row, scope, how.status, how.actor, how.note, now);
   }
 
@@ -224,6 +256,7 @@ export class AlertLifecycle {
     if (a.status !== 'open' && a.status !== 'acknowledged') throw new VigilError('VIGIL_ERR_ALERT_STATE', `The alert is already ${a.status}`);
     const row: AlertRow = { ...a, status: 'resolved', resolution, resolved_by: actor, resolved_at: now, note: note ?? a.note, updated_at: now };
     this.repo.update(row);
+    this.hintClosed(row.host_id, row.rule, row.subject);
     return this.record(row, { hostname: a.hostname, groups: groupsOf(a.groups) }, 'resolved', actor, note, now).alert;
   }
 

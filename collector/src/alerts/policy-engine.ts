@@ -113,6 +113,8 @@ export class PolicyEngine {
   private policy: Policy = DEFAULT_POLICY;
   private policyVersion = 0;
   private effectiveCache = new Map<string, EffectivePolicy>();
+  /** The same, by groups array (cleared with it: a new policy makes new ones). */
+  private effectiveByArray = new WeakMap<readonly string[], EffectivePolicy>();
   private readonly hostById;
   private readonly savepoint;
   private readonly hostCache = new Map<string, HostInfo>();
@@ -169,6 +171,7 @@ export class PolicyEngine {
       }
     }
     this.effectiveCache.clear();
+    this.effectiveByArray = new WeakMap();
     this.lifecycle.resetOpenHint();
     this.allowances.reloadApprovals(this.policy.usb, this.now());
     this.allowances.reloadExceptions(this.now());
@@ -290,6 +293,7 @@ export class PolicyEngine {
   /** Runs `fn` in a savepoint; on failure rolls it back with its alert changes and logs. */
   private safely(context: object, fn: () => void): boolean {
     const mark = this.lifecycle.mark();
+    const stateMark = this.store.hostState.mark();
     // Prepared SAVEPOINT statements: far cheaper than a nested db.transaction() per message.
     this.savepoint.begin.run();
     try {
@@ -300,6 +304,7 @@ export class PolicyEngine {
       this.savepoint.rollback.run();
       this.savepoint.release.run();
       this.lifecycle.rollbackTo(mark);
+      this.store.hostState.rollbackTo(stateMark);
       this.lifecycle.resetOpenHint();
       this.stats.failures++;
       this.opts.log.error({ err, ...context, source: LOG_SOURCE }, 'policy evaluation failed');
@@ -353,6 +358,9 @@ export class PolicyEngine {
   }
 
   effectiveFor(groups: readonly string[]): EffectivePolicy {
+    // Judging on ingest asks with the same cached host's groups array again and again.
+    const known = this.effectiveByArray.get(groups);
+    if (known) return known;
     const key = JSON.stringify([...groups].sort());
     let eff = this.effectiveCache.get(key);
     if (!eff) {
@@ -360,6 +368,7 @@ export class PolicyEngine {
       if (this.effectiveCache.size > 10_000) this.effectiveCache.clear();
       this.effectiveCache.set(key, eff);
     }
+    this.effectiveByArray.set(groups, eff);
     return eff;
   }
 
@@ -383,7 +392,11 @@ export class PolicyEngine {
     if (rules.has('usb.unauthorised') && st.usb?.known) {
       const mayHaveOpen = this.lifecycle.mayHaveOpen(host.id, 'usb.unauthorised');
       // A scoped judgement cannot enforce the per-host alert cap: near the cap, judge everything.
-      const only = opts.usbSubjects && !(mayHaveOpen && this.store.alerts.countOpenFor(host.id, 'usb.unauthorised') >= MAX_ALERTS_PER_HOST_RULE - 1) ? opts.usbSubjects : undefined;
+      const nearCap =
+        mayHaveOpen &&
+        this.lifecycle.openBound(host.id, 'usb.unauthorised') >= MAX_ALERTS_PER_HOST_RULE - 1 &&
+        this.store.alerts.countOpenFor(host.id, 'usb.unauthorised') >= MAX_ALERTS_PER_HOST_RULE - 1;
+      const only = opts.usbSubjects && !nearCap ? opts.usbSubjects : undefined;
       const present = only ? st.usb.items.filter((d) => only.has(d.key)) : st.usb.items;
       const presentKeys = new Set(present.map((d) => d.key));
       // An unauthorised device keeps its alert after it is unplugged (a stick used for ten seconds
@@ -392,7 +405,7 @@ export class PolicyEngine {
       const openUsb = !mayHaveOpen
         ? []
         : only
-          ? [...only].flatMap((key) => this.store.alerts.openForSubject(host.id, 'usb.unauthorised', key))
+          ? [...only].filter((key) => this.lifecycle.mayHaveOpenSubject(host.id, 'usb.unauthorised', key)).flatMap((key) => this.store.alerts.openForSubject(host.id, 'usb.unauthorised', key))
           : this.store.alerts.openFor(host.id, 'usb.unauthorised');
       openAlerts['usb.unauthorised'] = openUsb;
       if (only) subjects['usb.unauthorised'] = only;
@@ -486,7 +499,7 @@ export class PolicyEngine {
     const version = this.policyVersion;
     const items = this.store.hostState.classifiedSoftware(hostId).map((row) => {
       const c = this.classifier.classify(row.parsed);
-      if (row.status !== c.status || row.subject !== c.subject || row.policy_version !== version) this.store.hostState.reclassify(hostId, row, c.status, c.subject, version);
+      if (row.status !== c.status || row.subject !== c.subject || row.policy_version !== version) this.store.hostState.reclassify(row, c.status, c.subject, version);
       return row.parsed;
     });
     this.store.hostState.markSoftwareClassified(hostId, version);
@@ -498,12 +511,15 @@ export class PolicyEngine {
    * touches many subjects, or the host is at the cap (has a `(more)` alert or nearly 200 open).
    */
   private softwareNearCap(hostId: string, change: SoftwareChange): boolean {
+    // A diff that touched no subject that can hold a finding (an approved upgrade) opens nothing.
+    if (change.subjects.size === 0) return false;
     if (change.subjects.size >= MAX_ALERTS_PER_HOST_RULE / 2) return true;
     return RULES_OF_PROBE.software.some(
       (rule) =>
         this.lifecycle.mayHaveOpen(hostId, rule) &&
-        (this.store.alerts.openForSubject(hostId, rule, OVERFLOW_SUBJECT).length > 0 ||
-          this.store.alerts.countOpenFor(hostId, rule) + change.subjects.size >= MAX_ALERTS_PER_HOST_RULE - 1),
+        ((this.lifecycle.mayHaveOpenSubject(hostId, rule, OVERFLOW_SUBJECT) && this.store.alerts.openForSubject(hostId, rule, OVERFLOW_SUBJECT).length > 0) ||
+          (this.lifecycle.openBound(hostId, rule) + change.subjects.size >= MAX_ALERTS_PER_HOST_RULE - 1 &&
+            this.store.alerts.countOpenFor(hostId, rule) + change.subjects.size >= MAX_ALERTS_PER_HOST_RULE - 1)),
     );
   }
 
@@ -527,7 +543,10 @@ export class PolicyEngine {
     }));
     // Read only the touched subjects' open alerts, not every open alert of the host.
     const openAlerts = Object.fromEntries(
-      rules.map((r) => [r, this.lifecycle.mayHaveOpen(host.id, r) ? [...change.subjects].flatMap((subject) => this.store.alerts.openForSubject(host.id, r, subject)) : []]),
+      rules.map((r) => [
+        r,
+        [...change.subjects].filter((subject) => this.lifecycle.mayHaveOpenSubject(host.id, r, subject)).flatMap((subject) => this.store.alerts.openForSubject(host.id, r, subject)),
+      ]),
     ) as Partial<Record<RuleId, AlertRow[]>>;
     this.lifecycle.reconcile({ hostId: host.id, hostname: host.hostname, groups: host.groups, rules, subjects }, capFindings(active), {
       now,
@@ -811,6 +830,7 @@ export class PolicyEngine {
       this.policy = parsed.policy;
       this.policyVersion = version.version;
       this.effectiveCache.clear();
+      this.effectiveByArray = new WeakMap();
       this.allowances.reloadApprovals(this.policy.usb, now);
       reevaluating = this.scheduleAll(RULE_IDS);
       this.opts.log.info({ version: version.version, by: actor, hosts: reevaluating }, 'policy changed; re-evaluating every host');

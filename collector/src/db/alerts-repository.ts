@@ -117,9 +117,13 @@ export class AlertsRepository {
   private readonly history;
 
   constructor(private readonly db: Db) {
-    this.openForRule = db.prepare<[string | null, string], AlertRow>(`SELECT * FROM alerts WHERE host_id IS ? AND rule = ? AND ${OPEN}`);
-    this.openForSubjectStmt = db.prepare<[string | null, string, string], AlertRow>(`SELECT * FROM alerts WHERE host_id IS ? AND rule = ? AND subject = ? AND ${OPEN}`);
-    this.countOpenForStmt = db.prepare<[string, string], { n: number }>(`SELECT count(*) AS n FROM alerts WHERE host_id = ? AND rule = ? AND ${OPEN}`);
+    // \`coalesce(host_id, '')\` as in the partial unique index alerts_one_open: these look the open
+    // alerts of (host, rule[, subject]) up in it instead of scanning every open alert of the host.
+    this.openForRule = db.prepare<[string | null, string], AlertRow>(`SELECT * FROM alerts WHERE coalesce(host_id, '') = coalesce(?, '') AND rule = ? AND ${OPEN}`);
+    this.openForSubjectStmt = db.prepare<[string | null, string, string], AlertRow>(
+      `SELECT * FROM alerts WHERE coalesce(host_id, '') = coalesce(?, '') AND rule = ? AND subject = ? AND ${OPEN}`,
+    );
+    this.countOpenForStmt = db.prepare<[string, string], { n: number }>(`SELECT count(*) AS n FROM alerts WHERE coalesce(host_id, '') = ? AND rule = ? AND ${OPEN}`);
     this.openForHost = db.prepare<[string], AlertRow>(`SELECT * FROM alerts WHERE host_id = ? AND ${OPEN}`);
     this.byId = db.prepare<[string], AlertView>(`SELECT a.*, h.hostname, h.groups FROM alerts a LEFT JOIN hosts h ON h.id = a.host_id WHERE a.id = ?`);
     this.insertRow = db.prepare(`INSERT INTO alerts (id, rule, host_id, subject, severity, status, first_seen_at, last_seen_at, count,
@@ -227,10 +231,9 @@ export class AlertsRepository {
     return new Set(rows.map((r) => `${r.host_id}\u0000${r.rule}`));
   }
 
-  /** Every (host, rule) with an open alert, as `hostId\0rule` (`\0rule` for fleet-wide alerts). */
-  allOpenPairs(): Set<string> {
-    const rows = this.db.prepare<[], { host_id: string | null; rule: string }>(`SELECT DISTINCT host_id, rule FROM alerts WHERE ${OPEN}`).all();
-    return new Set(rows.map((r) => `${r.host_id ?? ''}\u0000${r.rule}`));
+  /** (host, rule, subject) of every open alert. */
+  allOpenSubjects(): { host_id: string | null; rule: RuleId; subject: string }[] {
+    return this.db.prepare<[], { host_id: string | null; rule: RuleId; subject: string }>(`SELECT host_id, rule, subject FROM alerts WHERE ${OPEN}`).all();
   }
 
   countOpen(): number {

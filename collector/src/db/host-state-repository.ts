@@ -1,6 +1,9 @@
 import type { AgentEnvelope, ScreenlockSetting, SessionState, SoftwareItem, UsbDevice } from '@vigil/shared';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
+import { SoftwareInventory, type ClassifiedPackage, type SoftwareClassifier } from './software-inventory.js';
+
+export type { SoftwareClassifier } from './software-inventory.js';
 
 /** What a probe last said: the list, or why it could not tell, or nothing yet. */
 export type Reported<T> = { known: true; items: T[]; at: number } | { known: false; reason: string; at: number } | null;
@@ -19,13 +22,6 @@ export const PROBES: readonly Probe[] = ['usb', 'software', 'screenlock', 'sessi
 
 type ProbeValue<T> = T[] | { status: 'unknown'; reason: string };
 
-/** How the policy in force sees one package: its catalogue status and the alert subject it falls under. */
-export interface SoftwareClassifier {
-  /** The policy version the classification belongs to (rows of another version are stale). */
-  version: number;
-  classify(item: SoftwareItem): { status: string; subject: string };
-}
-
 /** What a software diff touched, for judging it incrementally. */
 export interface SoftwareChange {
   /** Subjects of the rows the diff removed or wrote (before and after), by status. */
@@ -36,7 +32,7 @@ export interface SoftwareChange {
   stale: boolean;
 }
 
-/** The marker in host_state.software when the inventory is known (its rows are in host_software). */
+/** The marker in host_state.software when the inventory is known (its packages are in host_inventories). */
 const SOFTWARE_KNOWN = '{"status":"known"}';
 
 /** A software package's identity, as the agent diffs inventories: source + name + architecture. */
@@ -57,63 +53,67 @@ const prepareUpsert = (db: Db, p: Probe) =>
 
 const encode = <T>(value: ProbeValue<T>): string => JSON.stringify(value);
 
+/** A probe whose latest value is kept in memory until the transaction ends (see `flushPending`). */
+type DeferredProbe = Exclude<Probe, 'software'>;
+type Pending = Partial<Record<DeferredProbe, { value: ProbeValue<unknown>; reported: Reported<unknown> }>>;
+
 /**
  * The current facts of every host, updated from each accepted message inside the ingest
  * transaction: a snapshot replaces what it reports, `usb.attached`/`usb.detached` change the set of
  * devices present (by bus path), `software.changed` applies its diff to the inventory, and
- * `screenlock.state`/`session.state` replace theirs. Stored as the JSON the shared schemas allow.
+ * `screenlock.state`/`session.state` replace theirs. Stored as the JSON the shared schemas allow;
+ * the software inventory as rows (`SoftwareInventory`).
  */
 export class HostStateRepository {
   private readonly selects = new Map<string, Statement<[string], Record<string, string | number | null>>>();
   private readonly upserts: Record<Probe, ReturnType<typeof prepareUpsert>>;
+  private readonly upsertSessions;
   private readonly forget;
+  /**
+   * Writes of usb, screenlock and sessions made inside a transaction, per host: only the last value
+   * of each is written, once, when the transaction is about to commit (`flushPending`, called by
+   * the store's `transaction`). A host sending 100 session changes in one ingest batch costs one
+   * row write instead of 100. Reads (`get`, `apply`) see them.
+   */
+  private pending = new Map<string, Pending>();
+  /** How to take back each deferred write, newest last (a failed savepoint: `rollbackTo`). */
+  private undo: (() => void)[] = [];
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly inventory: SoftwareInventory = new SoftwareInventory(db),
+  ) {
     const upsert = (p: Probe) => prepareUpsert(db, p);
     this.upserts = { usb: upsert('usb'), software: upsert('software'), screenlock: upsert('screenlock'), sessions: upsert('sessions') };
+    inventory.useUndoLog((undo) => {
+      if (db.inTransaction) this.undo.push(undo);
+    });
+    this.upsertSessions = db.prepare<[string, string, number, number]>(
+      `INSERT INTO host_state (host_id, sessions, sessions_at, sessions_attention) VALUES (?, ?, ?, ?)
+       ON CONFLICT (host_id) DO UPDATE SET sessions = excluded.sessions, sessions_at = excluded.sessions_at, sessions_attention = excluded.sessions_attention`,
+    );
     this.forget = db.prepare('DELETE FROM host_state WHERE host_id = ?');
     this.sw = {
-      items: db.prepare<[string], { item: string }>('SELECT item FROM host_software WHERE host_id = ? ORDER BY source, name, arch'),
-      classified: db.prepare<[string], { source: string; name: string; arch: string; item: string; status: string | null; subject: string | null; policy_version: number | null }>(
-        'SELECT source, name, arch, item, status, subject, policy_version FROM host_software WHERE host_id = ?',
-      ),
-      bySubject: db.prepare<[string, string], { item: string; status: string | null }>('SELECT item, status FROM host_software WHERE host_id = ? AND subject = ?'),
-      one: db.prepare<[string, string, string, string], { status: string | null; subject: string | null }>(
-        'SELECT status, subject FROM host_software WHERE host_id = ? AND source = ? AND name = ? AND arch = ?',
-      ),
-      upsert: db.prepare<[string, string, string, string, string, string | null, string | null, number | null]>(
-        `INSERT INTO host_software (host_id, source, name, arch, item, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (host_id, source, name, arch) DO UPDATE SET item = excluded.item, status = excluded.status, subject = excluded.subject, policy_version = excluded.policy_version`,
-      ),
-      reclassify: db.prepare<[string | null, string | null, number | null, string, string, string, string]>(
-        'UPDATE host_software SET status = ?, subject = ?, policy_version = ? WHERE host_id = ? AND source = ? AND name = ? AND arch = ?',
-      ),
-      remove: db.prepare<[string, string, string, string]>('DELETE FROM host_software WHERE host_id = ? AND source = ? AND name = ? AND arch = ?'),
-      clear: db.prepare<[string]>('DELETE FROM host_software WHERE host_id = ?'),
-      version: db.prepare<[string], { v: number | null }>('SELECT software_policy_version AS v FROM host_state WHERE host_id = ?'),
       setVersion: db.prepare<[number | null, string]>('UPDATE host_state SET software_policy_version = ? WHERE host_id = ?'),
-      licensed: db.prepare<[string], { subject: string }>("SELECT DISTINCT subject FROM host_software WHERE host_id = ? AND status = 'licensed'"),
     };
-    this.attention = db.prepare<[number, string]>('UPDATE host_state SET sessions_attention = ? WHERE host_id = ?');
-    this.softwareMarker = db.prepare<[string], { software: string | null }>('SELECT software FROM host_state WHERE host_id = ?');
+    this.softwareMarker = db.prepare<[string], { software: string | null; v: number | null }>('SELECT software, software_policy_version AS v FROM host_state WHERE host_id = ?');
   }
 
   private readonly sw;
-  private readonly attention;
 
   /** The host's inventory (from its rows). */
   softwareItems(hostId: string): SoftwareItem[] {
-    return this.sw.items.all(hostId).map((r) => JSON.parse(r.item) as SoftwareItem);
+    return this.inventory.items(hostId);
   }
 
-  /** The host's packages with the classification stored beside them. */
-  classifiedSoftware(hostId: string) {
-    return this.sw.classified.all(hostId).map((r) => ({ ...r, parsed: JSON.parse(r.item) as SoftwareItem }));
+  /** The host's packages with the classification stored for them. */
+  classifiedSoftware(hostId: string): ClassifiedPackage[] {
+    return this.inventory.classified(hostId);
   }
 
-  /** Stores a package's classification under the policy in force (after a full judgement). */
-  reclassify(hostId: string, item: { source: string; name: string; arch: string }, status: string, subject: string, version: number): void {
-    this.sw.reclassify.run(status, subject, version, hostId, item.source, item.name, item.arch);
+  /** Stores a package's classification under the policy in force (after a full judgement; for every host that has it). */
+  reclassify(pkg: Pick<ClassifiedPackage, 'id'>, status: string, subject: string, version: number): void {
+    this.inventory.reclassify(pkg.id, status, subject, version);
   }
 
   /** Records that every row of the host is classified under `version` (after a full judgement). */
@@ -121,30 +121,32 @@ export class HostStateRepository {
     this.sw.setVersion.run(version, hostId);
   }
 
-  /** The packages of one subject on a host, with their stored status. */
+  /** The packages of one subject on a host that can hold a finding (stored as unapproved, prohibited or not classified). */
   softwareOfSubject(hostId: string, subject: string): { item: SoftwareItem; status: string | null }[] {
-    return this.sw.bySubject.all(hostId, subject).map((r) => ({ item: JSON.parse(r.item) as SoftwareItem, status: r.status }));
+    return this.inventory.ofSubject(hostId, subject);
   }
 
-  /** Licensed titles the host's rows hold (as classified). */
+  /** Licensed titles the host's packages hold (as classified). */
   licensedSubjects(hostId: string): Set<string> {
-    return new Set(this.sw.licensed.all(hostId).map((r) => r.subject));
-  }
-
-  private writeItem(hostId: string, item: SoftwareItem, classifier: SoftwareClassifier | undefined): { status: string; subject: string } | undefined {
-    const c = classifier?.classify(item);
-    this.sw.upsert.run(hostId, item.source, item.name, item.arch ?? '', JSON.stringify(item), c?.status ?? null, c?.subject ?? null, classifier?.version ?? null);
-    return c;
-  }
-
-  /** A snapshot's inventory replaces the host's rows. */
-  private replaceSoftware(hostId: string, items: readonly SoftwareItem[], classifier: SoftwareClassifier | undefined): void {
-    this.sw.clear.run(hostId);
-    for (const item of items) this.writeItem(hostId, item, classifier);
+    return this.inventory.licensedSubjects(hostId);
   }
 
   /** The host's state; only `probes` are read and decoded (an inventory can be large). */
   get(hostId: string, probes: readonly Probe[] = PROBES): HostState {
+    const state: HostState = { usb: null, software: null, screenlock: null, sessions: null };
+    if (probes.length === 0) return state;
+    const pending = this.pending.get(hostId);
+    if (pending) {
+      const unread = probes.filter((p) => p === 'software' || pending[p] === undefined);
+      const stored = this.read(hostId, unread);
+      for (const p of probes) (state as Record<Probe, Reported<unknown>>)[p] = p === 'software' || pending[p] === undefined ? stored[p] : pending[p].reported;
+      return state;
+    }
+    return this.read(hostId, probes);
+  }
+
+  /** The host's state as stored (without the deferred writes). */
+  private read(hostId: string, probes: readonly Probe[]): HostState {
     const state: HostState = { usb: null, software: null, screenlock: null, sessions: null };
     if (probes.length === 0) return state;
     const key = probes.join(',');
@@ -166,22 +168,75 @@ export class HostStateRepository {
   private put<T>(hostId: string, probe: Probe, value: ProbeValue<T>, at: number, classifier?: SoftwareClassifier): Reported<T> {
     if (probe === 'software') {
       // Rows hold the inventory; the column only says whether it is known.
-      if (Array.isArray(value)) this.replaceSoftware(hostId, value as SoftwareItem[], classifier);
+      if (Array.isArray(value)) this.inventory.replace(hostId, value as SoftwareItem[], classifier);
       this.upserts.software.run(hostId, Array.isArray(value) ? SOFTWARE_KNOWN : encode(value), at);
       this.sw.setVersion.run(Array.isArray(value) ? (classifier?.version ?? null) : null, hostId);
-    } else {
-      this.upserts[probe].run(hostId, encode(value), at);
     }
+    const reported: Reported<T> = Array.isArray(value) ? { known: true, items: value, at } : { known: false, reason: value.reason, at };
+    if (probe !== 'software') {
+      if (this.db.inTransaction) {
+        let pending = this.pending.get(hostId);
+        if (!pending) this.pending.set(hostId, (pending = {}));
+        const before = pending[probe];
+        this.undo.push(() => this.restore(hostId, probe, before));
+        pending[probe] = { value, reported };
+      } else this.write(hostId, probe, value, at);
+    }
+    return reported;
+  }
+
+  private write(hostId: string, probe: DeferredProbe, value: ProbeValue<unknown>, at: number): void {
     if (probe === 'sessions') {
+      // 1 when a local session is idle and unlocked: the only hosts the unattended timer looks at.
       const attention = Array.isArray(value) && (value as SessionState[]).some((x) => x.idle === true && x.locked === false && !x.remote);
-      this.attention.run(attention ? 1 : 0, hostId);
+      this.upsertSessions.run(hostId, encode(value), at, attention ? 1 : 0);
+    } else this.upserts[probe].run(hostId, encode(value), at);
+  }
+
+  /** Writes the deferred state (the store's `transaction` calls this just before it commits). */
+  flushPending(): void {
+    this.inventory.endTransaction();
+    this.undo = [];
+    if (this.pending.size === 0) return;
+    const pending = this.pending;
+    this.pending = new Map();
+    for (const [hostId, probes] of pending) {
+      for (const probe of ['usb', 'screenlock', 'sessions'] as const) {
+        const p = probes[probe];
+        if (p?.reported) this.write(hostId, probe, p.value, p.reported.at);
+      }
     }
-    return Array.isArray(value) ? { known: true, items: value, at } : { known: false, reason: value.reason, at };
+  }
+
+  /** Forgets the deferred state (the transaction rolled back). */
+  discardPending(): void {
+    this.pending.clear();
+    this.undo = [];
+    this.inventory.forgetCache();
+  }
+
+  /** Where the deferred writes stand, to take back what a failed savepoint did (`rollbackTo`). */
+  mark(): number {
+    return this.undo.length;
+  }
+
+  rollbackTo(mark: number): void {
+    this.inventory.forgetItems();
+    while (this.undo.length > mark) this.undo.pop()?.();
+  }
+
+  private restore(hostId: string, probe: DeferredProbe, before: Pending[DeferredProbe]): void {
+    const pending = this.pending.get(hostId);
+    if (!pending) return;
+    if (before) pending[probe] = before;
+    else delete pending[probe];
+    if (Object.keys(pending).length === 0) this.pending.delete(hostId);
   }
 
   remove(hostId: string): void {
+    this.pending.delete(hostId);
     this.forget.run(hostId);
-    this.sw.clear.run(hostId);
+    this.inventory.clear(hostId);
   }
 
   /**
@@ -224,7 +279,8 @@ export class HostStateRepository {
         break;
       }
       case 'software.changed': {
-        const known = this.isSoftwareKnown(hostId);
+        const marker = this.softwareMarker.get(hostId);
+        const known = marker?.software === SOFTWARE_KNOWN;
         // A diff without a known base cannot rebuild the inventory: ask for a snapshot.
         if (!known) return { changed, state, needsSnapshot: true };
         const change: SoftwareChange = { subjects: new Set(), licensed: false, stale: false };
@@ -235,16 +291,16 @@ export class HostStateRepository {
           if (c.status === 'unapproved' || c.status === 'prohibited' || c.status === null) change.subjects.add(c.subject);
           if (c.status === 'licensed') change.licensed = true;
         };
-        const drop = (item: SoftwareItem) => {
-          const arch = item.arch ?? '';
-          note(this.sw.one.get(hostId, item.source, item.name, arch));
-          this.sw.remove.run(hostId, item.source, item.name, arch);
-        };
-        for (const item of env.body.removed) drop(item);
-        for (const { from } of env.body.upgraded) drop(from);
-        for (const { to } of env.body.upgraded) note(this.writeItem(hostId, to, classifier));
-        for (const item of env.body.installed) note(this.writeItem(hostId, item, classifier));
-        change.stale = classifier === undefined || this.sw.version.get(hostId)?.v !== classifier.version;
+        const diff = this.inventory.applyDiff(
+          hostId,
+          [...env.body.removed, ...env.body.upgraded.map((u) => u.from)],
+          [...env.body.upgraded.map((u) => u.to), ...env.body.installed],
+          classifier,
+        );
+        for (const c of diff.removed) note(c);
+        for (const c of diff.installed) note(c);
+        // The diff does not change the version the host's packages were judged under.
+        change.stale = classifier === undefined || marker?.v !== classifier.version;
         this.upserts.software.run(hostId, SOFTWARE_KNOWN, at);
         changed.push('software');
         return { changed, state, software: change };

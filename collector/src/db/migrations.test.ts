@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate } from './database.js';
+import { HostStateRepository } from './host-state-repository.js';
 import { MIGRATIONS } from './migrations.js';
 
 describe('migration 3', () => {
@@ -14,7 +15,7 @@ describe('migration 3', () => {
     ];
     db.prepare('INSERT INTO host_state (host_id, software, sessions) VALUES (?, ?, ?)').run('h1', JSON.stringify(items), JSON.stringify([{ id: '1', user: 'a', locked: false, idle: true, remote: false }]));
     db.prepare('INSERT INTO host_state (host_id, software) VALUES (?, ?)').run('h2', JSON.stringify({ status: 'unknown', reason: 'no dpkg' }));
-    migrate(db, MIGRATIONS);
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 3));
     const rows = db.prepare('SELECT host_id, source, name, arch, item FROM host_software ORDER BY name').all() as { host_id: string; source: string; name: string; arch: string; item: string }[];
     expect(rows.map((r) => [r.host_id, r.source, r.name, r.arch])).toEqual([
       ['h1', 'registry', 'Office', ''],
@@ -26,5 +27,43 @@ describe('migration 3', () => {
       { host_id: 'h1', software: '{"status":"known"}', sessions_attention: 1 },
       { host_id: 'h2', software: JSON.stringify({ status: 'unknown', reason: 'no dpkg' }), sessions_attention: 0 },
     ]);
+  });
+});
+
+describe('migrations 4 and 5', () => {
+  it('stores each distinct software item once with its newest classification, and keeps every host inventory', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = OFF'); // host_state rows without hosts rows, for brevity
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 3));
+    const bash = { name: 'bash', version: '5.2', source: 'dpkg', arch: 'amd64' };
+    const zoom = { name: 'zoom', version: '5.17', source: 'dpkg', arch: 'amd64' };
+    const office = { name: 'Office', version: '16', source: 'registry' };
+    const row = db.prepare('INSERT INTO host_software (host_id, source, name, arch, item, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const put = (host: string, i: { name: string; source: string; arch?: string }, status: string | null, subject: string | null, version: number | null) =>
+      row.run(host, i.source, i.name, i.arch ?? '', JSON.stringify(i), status, subject, version);
+    for (const host of ['h1', 'h2']) db.prepare(`INSERT INTO host_state (host_id, software, software_policy_version) VALUES (?, '{"status":"known"}', 2)`).run(host);
+    put('h1', bash, 'approved', 'dpkg:bash', 2);
+    put('h2', bash, 'approved', 'dpkg:bash', 1);
+    put('h1', zoom, 'unapproved', 'dpkg:zoom', 2);
+    put('h2', office, null, null, null);
+    migrate(db, MIGRATIONS);
+    const items = db.prepare('SELECT item, source, name, arch, status, subject, policy_version FROM software_items ORDER BY name').all();
+    expect(items).toEqual([
+      { item: JSON.stringify(office), source: 'registry', name: 'Office', arch: '', status: null, subject: null, policy_version: null },
+      { item: JSON.stringify(bash), source: 'dpkg', name: 'bash', arch: 'amd64', status: 'approved', subject: 'dpkg:bash', policy_version: 2 },
+      { item: JSON.stringify(zoom), source: 'dpkg', name: 'zoom', arch: 'amd64', status: 'unapproved', subject: 'dpkg:zoom', policy_version: 2 },
+    ]);
+    // Migration 5: each host's packages as one list of item ids, in identity order.
+    const lists = db.prepare('SELECT host_id, item_ids FROM host_inventories ORDER BY host_id').all() as { host_id: string; item_ids: string }[];
+    const idOf = (i: object) => (db.prepare('SELECT id FROM software_items WHERE item = ?').get(JSON.stringify(i)) as { id: number }).id;
+    expect(lists).toEqual([
+      { host_id: 'h1', item_ids: JSON.stringify([idOf(bash), idOf(zoom)]) },
+      { host_id: 'h2', item_ids: JSON.stringify([idOf(bash), idOf(office)]) },
+    ]);
+    const repo = new HostStateRepository(db);
+    expect(repo.softwareItems('h1')).toEqual([bash, zoom]);
+    expect(repo.softwareItems('h2')).toEqual([bash, office]);
+    expect(repo.softwareOfSubject('h1', 'dpkg:zoom')).toEqual([{ item: zoom, status: 'unapproved' }]);
+    expect(repo.softwareOfSubject('h2', 'dpkg:zoom')).toEqual([]);
   });
 });

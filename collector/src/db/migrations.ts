@@ -316,6 +316,60 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: 'software items stored once across the fleet, with their classification; hosts point at them',
+    sql: `
+      -- Each distinct software item (its JSON exactly as host_software.item held it) once, with its
+      -- catalogue status and alert subject under policy_version: classification depends on the item
+      -- and the policy only, and a fleet installs the same packages over and over.
+      CREATE TABLE software_items (
+        id INTEGER PRIMARY KEY,
+        item TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        status TEXT,
+        subject TEXT,
+        policy_version INTEGER
+      ) STRICT;
+      -- Only packages that can hold a finding are looked up by subject (judging a software diff).
+      CREATE INDEX software_items_by_subject ON software_items (subject) WHERE status IS NULL OR status IN ('unapproved', 'prohibited');
+      -- The newest classification any host's row held (bare columns follow max()).
+      INSERT INTO software_items (item, source, name, arch, status, subject, policy_version)
+        SELECT item, source, name, arch, status, subject, max(coalesce(policy_version, -1)) FROM host_software GROUP BY item;
+      UPDATE software_items SET policy_version = NULL WHERE policy_version = -1;
+
+      -- One row per (host, package identity) pointing at the distinct item installed.
+      CREATE TABLE host_software_items (
+        host_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arch TEXT NOT NULL DEFAULT '',
+        item_id INTEGER NOT NULL REFERENCES software_items(id),
+        PRIMARY KEY (host_id, source, name, arch)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO host_software_items (host_id, source, name, arch, item_id)
+        SELECT h.host_id, h.source, h.name, h.arch, i.id FROM host_software h JOIN software_items i ON i.item = h.item;
+      DROP TABLE host_software;
+      ALTER TABLE host_software_items RENAME TO host_software;
+    `,
+  },
+  {
+    version: 5,
+    name: 'each host inventory as one row of item ids',
+    sql: `
+      -- A host's inventory is the list of its items' ids (a JSON array): one short row per host
+      -- instead of a row per package (host id, identity and item id, ~70 bytes each).
+      CREATE TABLE host_inventories (
+        host_id TEXT PRIMARY KEY,
+        item_ids TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO host_inventories (host_id, item_ids)
+        SELECT host_id, json_group_array(item_id) FROM (SELECT host_id, item_id FROM host_software ORDER BY host_id, source, name, arch) GROUP BY host_id;
+      DROP TABLE host_software;
+    `,
+  },
+  {
+    version: 6,
     name: 'dashboard sessions of local users',
     sql: `
       -- A logged-in user's session: the cookie's value is never stored, only its SHA-256.

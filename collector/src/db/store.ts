@@ -10,6 +10,7 @@ import { AlertsRepository } from './alerts-repository.js';
 import { ApprovalsRepository, ExceptionsRepository } from './approvals-repository.js';
 import { HostStateRepository } from './host-state-repository.js';
 import { LicencesRepository } from './licences-repository.js';
+import { SoftwareInventory } from './software-inventory.js';
 
 /**
  * Every repository over one database. The policy engine and routes see only these interfaces,
@@ -45,21 +46,39 @@ export interface StoreOptions {
 export function openStore(opts: StoreOptions): Store {
   const db = openDatabase({ dataDir: opts.dataDir });
   const hosts = new HostsRepository(db, opts.silentAfterMs);
+  const inventory = new SoftwareInventory(db);
+  const hostState = new HostStateRepository(db, inventory);
+  // Host state writes are deferred to the end of the transaction (one row write per host and batch).
+  const transaction = db.transaction((fn: () => unknown) => {
+    const result = fn();
+    hostState.flushPending();
+    return result;
+  });
   return {
     db,
     credentials: new CredentialsRepository(db),
     hosts,
     agents: new AgentsRepository(db),
-    ingest: new IngestRepository(db, hosts),
+    ingest: new IngestRepository(db, hosts, inventory),
     policy: new PolicyRepository(db),
     notifications: new NotificationsRepository(db),
     audit: new AuditRepository(db),
-    hostState: new HostStateRepository(db),
+    hostState,
     alerts: new AlertsRepository(db),
     approvals: new ApprovalsRepository(db),
     exceptions: new ExceptionsRepository(db),
     licences: new LicencesRepository(db),
-    transaction: (fn) => db.transaction(fn)(),
+    transaction: <T>(fn: () => T): T => {
+      // Nested: a savepoint, whose failure takes back only its own deferred writes.
+      const mark = db.inTransaction ? hostState.mark() : undefined;
+      try {
+        return transaction(fn) as T;
+      } catch (err) {
+        if (mark === undefined) hostState.discardPending();
+        else hostState.rollbackTo(mark);
+        throw err;
+      }
+    },
     ping: () => (db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1,
     close: () => {
       if (db.open) db.close();

@@ -93,8 +93,9 @@ setInterval(() => {
 const connections = new Map<number, AgentConnection>();
 const ids = new WeakMap<AckTarget, number>();
 const sink: IngestSink = {
-  message(target: AckTarget, env: AgentEnvelope, json: string) {
-    enqueue({ c: ids.get(target)!, e: env, j: json });
+  message(target: AckTarget, env: AgentEnvelope, json?: string) {
+    // The body crosses the pipe as its own JSON line (see ipc.ts).
+    enqueue({ c: ids.get(target)!, e: env, j: json ?? JSON.stringify(env.body) });
   },
   reject(target: AckTarget, rejection: Rejection) {
     enqueue({ c: ids.get(target)!, r: rejection });

@@ -33,7 +33,8 @@ export interface ConnectionSettings {
  * after it has been committed.
  */
 export interface IngestSink {
-  message(target: AckTarget, env: AgentEnvelope, json: string): void;
+  /** `json`: the body serialised, when the caller has it already (the store serialises it otherwise). */
+  message(target: AckTarget, env: AgentEnvelope, json?: string): void;
   reject(target: AckTarget, rejection: Rejection): void;
 }
 
@@ -205,7 +206,7 @@ export class AgentConnection implements AgentLink {
     }
     if (env.type === 'heartbeat') this.lastHeartbeat = env.body;
     this.track();
-    this.queue.message(this, env, JSON.stringify(env.body));
+    this.queue.message(this, env);
   }
 
   /** A frame before or at hello that cannot start the stream: answered with its code, and the stream closed. */

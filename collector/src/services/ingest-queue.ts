@@ -13,7 +13,7 @@ export interface AckTarget {
 }
 
 type Item =
-  | { kind: 'message'; target: AckTarget; env: AgentEnvelope; json: string }
+  | { kind: 'message'; target: AckTarget; env: AgentEnvelope; json: string | undefined }
   | { kind: 'reject'; target: AckTarget; rejection: Rejection };
 
 /** What else happens to each stored message inside the batch's transaction (the policy engine). */
@@ -72,7 +72,11 @@ export class IngestQueue {
     return this.items.length;
   }
 
-  message(target: AckTarget, env: AgentEnvelope, json: string): void {
+  /**
+   * Queues an accepted message. `json`: its body serialised, if the caller has it; otherwise the
+   * store serialises it when (and as) it stores it, e.g. a snapshot without its package objects.
+   */
+  message(target: AckTarget, env: AgentEnvelope, json?: string): void {
     this.push({ kind: 'message', target, env, json });
   }
 
@@ -103,17 +107,18 @@ export class IngestQueue {
     const started = performance.now();
     try {
       this.store.transaction(() => {
+        const ingest = this.store.ingest.batch(now);
         for (const item of batch) {
           let o = outcome.get(item.target);
           if (!o) outcome.set(item.target, (o = { upTo: 0, rejected: [] }));
           if (item.kind === 'message') {
-            if (this.store.ingest.store(item.target.agentId, item.target.hostId, item.env, item.json, now)) {
+            if (ingest.store(item.target.agentId, item.target.hostId, item.env, item.json)) {
               stored++;
               this.hooks?.onStored(item.target.hostId, item.env, now);
             } else duplicates++;
             o.upTo = Math.max(o.upTo, item.env.seq);
           } else {
-            if (this.store.ingest.reject(item.rejection, now)) rejected++;
+            if (ingest.reject(item.rejection)) rejected++;
             const seq = item.rejection.seq;
             if (seq !== null) {
               o.upTo = Math.max(o.upTo, seq);
@@ -121,6 +126,7 @@ export class IngestQueue {
             }
           }
         }
+        ingest.finish();
       });
     } catch (err) {
       this.hooks?.afterRollback();

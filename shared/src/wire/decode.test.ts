@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentEnvelope, collectorEnvelope, decodeAgentFrame, decodeCollectorFrame, PROTOCOL_VERSION } from '../index.js';
+import { AGENT_MESSAGE_BODIES, agentEnvelope, collectorEnvelope, decodeAgentFrame, decodeCollectorFrame, PROTOCOL_VERSION, RawEnvelope } from '../index.js';
 
 const goodbye = () => agentEnvelope('goodbye', 7, { reason: 'shutdown' });
 
@@ -42,5 +42,54 @@ describe('decodeAgentFrame', () => {
     expect(decodeAgentFrame(JSON.stringify(collectorEnvelope('ack', 1, { upToSeq: 3 })))).toMatchObject({ ok: false, code: 'VIGIL_ERR_MESSAGE_TYPE_UNKNOWN' });
     expect(decodeCollectorFrame(JSON.stringify(goodbye()))).toMatchObject({ ok: false, code: 'VIGIL_ERR_MESSAGE_TYPE_UNKNOWN' });
     expect(decodeCollectorFrame(JSON.stringify(collectorEnvelope('ack', 1, { upToSeq: 3 })))).toMatchObject({ ok: true });
+  });
+});
+
+describe('decodeAgentFrame, the hand-checked envelope', () => {
+  /** What zod alone makes of a frame's envelope and body (the reference the quick path must match). */
+  function byZod(frame: string) {
+    const raw = RawEnvelope.safeParse(JSON.parse(frame));
+    if (!raw.success) return { ok: false };
+    const schema = (AGENT_MESSAGE_BODIES as Record<string, { safeParse(x: unknown): { success: boolean; data?: unknown } }>)[raw.data.type];
+    const body = schema?.safeParse(raw.data.body);
+    return body?.success ? { ok: true, envelope: { ...raw.data, body: body.data } } : { ok: false, seq: raw.data.seq };
+  }
+
+  const base = () => agentEnvelope('session.state', 12, { sessions: [{ id: '2', user: 'alice', locked: false, idle: true, remote: false }] });
+  const variants: [string, Record<string, unknown>][] = [
+    ['valid', base()],
+    ['extra envelope key', { ...base(), extra: 1 }],
+    ['upper-case id', { ...base(), id: base().id.toUpperCase() }],
+    ['nil id', { ...base(), id: '00000000-0000-0000-0000-000000000000' }],
+    ['max id', { ...base(), id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' }],
+    ['version 0 id', { ...base(), id: '01234567-89ab-0def-8123-456789abcdef' }],
+    ['bad variant id', { ...base(), id: '01234567-89ab-7def-c123-456789abcdef' }],
+    ['v as a string', { ...base(), v: '1' }],
+    ['v fractional', { ...base(), v: 1.5 }],
+    ['type empty', { ...base(), type: '' }],
+    ['type 65 chars', { ...base(), type: 'x'.repeat(65) }],
+    ['seq fractional', { ...base(), seq: 1.5 }],
+    ['seq unsafe', { ...base(), seq: Number.MAX_SAFE_INTEGER + 2 }],
+    ['seq max safe', { ...base(), seq: Number.MAX_SAFE_INTEGER }],
+    ['ts negative', { ...base(), ts: -1 }],
+    ['ts at the limit', { ...base(), ts: 8_640_000_000_000_000 }],
+    ['ts past the limit', { ...base(), ts: 8_640_000_000_000_001 }],
+    ['no body', { ...base(), body: undefined }],
+    ['null body', { ...base(), body: null }],
+  ];
+
+  it.each(variants)('decides %s as zod does', (_name, env) => {
+    const frame = JSON.stringify(env);
+    const d = decodeAgentFrame(frame);
+    const ref = byZod(frame);
+    expect(d.ok).toBe(ref.ok);
+    if (d.ok) expect(d.envelope).toEqual(ref.envelope);
+    else if ('seq' in ref) expect(d.seq).toBe(ref.seq);
+  });
+
+  it('keeps only the envelope fields, in the schema order', () => {
+    const env = base();
+    const d = decodeAgentFrame(JSON.stringify({ extra: 'x', ...env }));
+    expect(d.ok && Object.keys(d.envelope)).toEqual(['v', 'type', 'id', 'seq', 'ts', 'body']);
   });
 });

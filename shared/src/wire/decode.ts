@@ -17,6 +17,28 @@ export type DecodeFailure = {
 };
 export type Decoded<E> = { ok: true; envelope: E } | DecodeFailure;
 
+/** A UUID of versions 1–8 in its usual form: a subset of what `z.uuid()` (RawEnvelope's `id`) accepts. */
+const PLAIN_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const MAX_EPOCH_MS = 8_640_000_000_000_000;
+
+/**
+ * The envelope exactly as `RawEnvelope.safeParse` returns it for the common, plainly valid frame,
+ * checked by hand (every frame pays for this, and zod is the larger part of decoding a small
+ * one); undefined for anything else, which zod then judges and explains. Accepts only what
+ * RawEnvelope accepts.
+ */
+function plainEnvelope(json: unknown): RawEnvelope | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const { v, type, id, seq, ts, body } = json as Record<string, unknown>;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return undefined;
+  if (typeof type !== 'string' || type.length < 1 || type.length > 64) return undefined;
+  if (typeof id !== 'string' || !PLAIN_UUID.test(id)) return undefined;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+  if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0 || ts > MAX_EPOCH_MS) return undefined;
+  if (body === undefined) return undefined;
+  return { v, type, id, seq, ts, body };
+}
+
 function decode<E>(data: string, bodies: Record<string, z.ZodType>): Decoded<E> {
   let json: unknown;
   try {
@@ -25,7 +47,8 @@ function decode<E>(data: string, bodies: Record<string, z.ZodType>): Decoded<E> 
     // Also catches RangeError from pathologically deep nesting.
     return { ok: false, code: 'VIGIL_ERR_FRAME_NOT_JSON', reason: 'frame is not valid JSON' };
   }
-  const raw = RawEnvelope.safeParse(json);
+  const plain = plainEnvelope(json);
+  const raw = plain ? { success: true as const, data: plain } : RawEnvelope.safeParse(json);
   if (!raw.success) {
     const partial = json as { seq?: unknown; id?: unknown };
     const seq = typeof partial?.seq === 'number' && Number.isSafeInteger(partial.seq) && partial.seq >= 0 ? partial.seq : undefined;

@@ -1,0 +1,337 @@
+import type { SoftwareItem } from '@vigil/shared';
+import type { Db } from './database.js';
+
+/** How the policy in force sees one package: its catalogue status and the alert subject it falls under. */
+export interface SoftwareClassifier {
+  /** The policy version the classification belongs to (rows of another version are stale). */
+  version: number;
+  classify(item: SoftwareItem): { status: string; subject: string };
+}
+
+/** A stored classification (null: never classified). */
+export interface StoredClassification {
+  status: string | null;
+  subject: string | null;
+}
+
+/** One package of a host with the classification stored for it. */
+export interface ClassifiedPackage extends StoredClassification {
+  /** The distinct item's id (`software_items.id`). */
+  id: number;
+  source: string;
+  name: string;
+  arch: string;
+  policy_version: number | null;
+  parsed: SoftwareItem;
+}
+
+interface ItemRow {
+  id: number;
+  status: string | null;
+  subject: string | null;
+  policy_version: number | null;
+}
+
+/** A distinct item as remembered in memory: its classification and its package identity. */
+interface KnownItem extends ItemRow {
+  identity: string;
+}
+
+/** A host's item ids as read (or last written) in the current transaction, indexed by identity. */
+interface OpenList {
+  ids: Set<number>;
+  byIdentity: Map<string, number>;
+}
+
+/** A package's identity, as agents diff inventories: source + name + architecture. */
+const identityKey = (source: string, name: string, arch: string) => `${source}\u0000${name}\u0000${arch}`;
+const identityOf = (i: Pick<SoftwareItem, 'source' | 'name' | 'arch'>) => identityKey(i.source, i.name, i.arch ?? '');
+
+/** Distinct items remembered in memory (id, identity and classification), at most. */
+const ITEM_CACHE_MAX = 200_000;
+
+/**
+ * Every host's installed software, each distinct item stored once: `software_items` holds each
+ * distinct package (its JSON, its catalogue status and alert subject under `policy_version`) and
+ * `host_inventories` one row per host with the ids of its items (a JSON array, ~5 bytes a package
+ * instead of a row each). A fleet installs the same packages over and over, so a 700-package
+ * snapshot writes one short row and classifies only items never seen before. Classification
+ * depends on the item and the policy only, so it is kept (and refreshed) per item, not per host.
+ *
+ * Runs inside the caller's transaction. The lists of the hosts touched in a transaction are kept
+ * in memory until it ends (`endTransaction`), and a list changed by diffs is written once then, so
+ * several diffs of one host in a batch read and write its list once. A failed savepoint takes its
+ * changes back through the undo log it is given (`useUndoLog`); a rolled-back transaction drops
+ * everything (`forgetCache`).
+ */
+export class SoftwareInventory {
+  /** Item ids by their JSON. */
+  private readonly idByText = new Map<string, number>();
+  /** Items by id. */
+  private readonly known = new Map<number, KnownItem>();
+  /** Each parsed item object's JSON (the same objects are resolved by ingest and by the host state). */
+  private readonly texts = new WeakMap<SoftwareItem, string>();
+  /** Hosts' lists read or changed in the current transaction. */
+  private readonly lists = new Map<string, OpenList>();
+  /** Hosts whose list changed by a diff and is not written yet (written once, by `flush`). */
+  private readonly dirty = new Set<string>();
+  /** Where to log how to take back an in-memory change (a failed savepoint), if anywhere. */
+  private undoLog: ((undo: () => void) => void) | undefined;
+  private readonly s;
+
+  constructor(db: Db) {
+    const ITEMS = 'FROM host_inventories h, json_each(h.item_ids) j JOIN software_items i ON i.id = j.value';
+    this.s = {
+      itemById: db.prepare<[number], { item: string }>('SELECT item FROM software_items WHERE id = ?'),
+      itemByText: db.prepare<[string], ItemRow>('SELECT id, status, subject, policy_version FROM software_items WHERE item = ?'),
+      itemsByIds: db.prepare<[string], ItemRow & { source: string; name: string; arch: string }>(
+        'SELECT id, source, name, arch, status, subject, policy_version FROM software_items WHERE id IN (SELECT value FROM json_each(?))',
+      ),
+      insertItem: db.prepare<[string, string, string, string, string | null, string | null, number | null]>(
+        'INSERT INTO software_items (item, source, name, arch, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      classifyItem: db.prepare<[string | null, string | null, number | null, number]>('UPDATE software_items SET status = ?, subject = ?, policy_version = ? WHERE id = ?'),
+      bySubject: db.prepare<[string], { id: number; item: string; status: string | null }>(
+        "SELECT id, item, status FROM software_items WHERE subject = ? AND (status IS NULL OR status IN ('unapproved', 'prohibited'))",
+      ),
+      items: db.prepare<[string], { item: string }>(`SELECT i.item ${ITEMS} WHERE h.host_id = ? ORDER BY i.source, i.name, i.arch`),
+      classified: db.prepare<[string], Omit<ClassifiedPackage, 'parsed'> & { item: string }>(
+        `SELECT i.id, i.source, i.name, i.arch, i.item, i.status, i.subject, i.policy_version ${ITEMS} WHERE h.host_id = ? ORDER BY i.source, i.name, i.arch`,
+      ),
+      licensed: db.prepare<[string], { subject: string }>(`SELECT DISTINCT i.subject ${ITEMS} WHERE h.host_id = ? AND i.status = 'licensed'`),
+      list: db.prepare<[string], { item_ids: string }>('SELECT item_ids FROM host_inventories WHERE host_id = ?'),
+      setList: db.prepare<[string, string]>('INSERT INTO host_inventories (host_id, item_ids) VALUES (?, ?) ON CONFLICT (host_id) DO UPDATE SET item_ids = excluded.item_ids'),
+      clear: db.prepare<[string]>('DELETE FROM host_inventories WHERE host_id = ?'),
+    };
+  }
+
+  /** The host's inventory, ordered by identity. */
+  items(hostId: string): SoftwareItem[] {
+    this.flushHost(hostId);
+    return this.s.items.all(hostId).map((r) => JSON.parse(r.item) as SoftwareItem);
+  }
+
+  /** The host's packages with their stored classification, ordered by identity. */
+  classified(hostId: string): ClassifiedPackage[] {
+    this.flushHost(hostId);
+    return this.s.classified.all(hostId).map(({ item, ...r }) => ({ ...r, parsed: JSON.parse(item) as SoftwareItem }));
+  }
+
+  /** Stores an item's classification under `version` (for every host that has it). */
+  reclassify(id: number, status: string, subject: string, version: number): void {
+    this.s.classifyItem.run(status, subject, version, id);
+    const k = this.known.get(id);
+    if (k) this.known.set(id, { ...k, status, subject, policy_version: version });
+  }
+
+  /**
+   * The packages of one subject on a host that can hold a finding (stored as unapproved,
+   * prohibited or not classified), with their stored status.
+   */
+  ofSubject(hostId: string, subject: string): { item: SoftwareItem; status: string | null }[] {
+    const candidates = this.s.bySubject.all(subject);
+    if (candidates.length === 0) return [];
+    const { ids } = this.open(hostId);
+    return candidates.filter((r) => ids.has(r.id)).map((r) => ({ item: JSON.parse(r.item) as SoftwareItem, status: r.status }));
+  }
+
+  /** Licensed titles the host's packages hold (as classified). */
+  licensedSubjects(hostId: string): Set<string> {
+    this.flushHost(hostId);
+    return new Set(this.s.licensed.all(hostId).map((r) => r.subject));
+  }
+
+  /**
+   * Applies a diff to the host's inventory: `removed` go (by identity), then `installed` come (each
+   * replacing the package of its identity). Returns the stored classification of each removed
+   * package the host had, and the classification of each installed one under the classifier.
+   */
+  applyDiff(
+    hostId: string,
+    removed: readonly SoftwareItem[],
+    installed: readonly SoftwareItem[],
+    classifier: SoftwareClassifier | undefined,
+  ): { removed: StoredClassification[]; installed: ({ status: string; subject: string } | undefined)[] } {
+    const list = this.open(hostId);
+    const take = (identity: string): KnownItem | undefined => {
+      const id = list.byIdentity.get(identity);
+      if (id === undefined) return undefined;
+      list.byIdentity.delete(identity);
+      list.ids.delete(id);
+      this.undoLog?.(() => {
+        list.ids.add(id);
+        list.byIdentity.set(identity, id);
+      });
+      return this.knownItem(id);
+    };
+    const out = { removed: [] as StoredClassification[], installed: [] as ({ status: string; subject: string } | undefined)[] };
+    for (const item of removed) {
+      const row = take(identityOf(item));
+      if (row) out.removed.push({ status: row.status, subject: row.subject });
+    }
+    for (const item of installed) {
+      const identity = identityOf(item);
+      take(identity);
+      const { row, classification } = this.resolve(item, classifier);
+      const had = list.ids.has(row.id);
+      list.ids.add(row.id);
+      list.byIdentity.set(identity, row.id);
+      this.undoLog?.(() => {
+        if (!had) list.ids.delete(row.id);
+        list.byIdentity.delete(identity);
+      });
+      out.installed.push(classification);
+    }
+    // Written once at the end of the transaction (or before the host's list is read by SQL).
+    this.dirty.add(hostId);
+    return out;
+  }
+
+  /** Makes the host's inventory exactly `items` (of one identity, the last stands). */
+  replace(hostId: string, items: readonly SoftwareItem[], classifier: SoftwareClassifier | undefined): void {
+    const byIdentity = new Map<string, number>();
+    for (const item of items) byIdentity.set(identityOf(item), this.resolve(item, classifier).row.id);
+    const ids = [...byIdentity.values()];
+    const json = JSON.stringify(ids);
+    if (this.dirty.has(hostId) || this.s.list.get(hostId)?.item_ids !== json) this.s.setList.run(hostId, json);
+    this.setOpen(hostId, { ids: new Set(ids), byIdentity });
+  }
+
+  /** Removes every package of the host. */
+  clear(hostId: string): void {
+    this.s.clear.run(hostId);
+    this.setOpen(hostId, undefined);
+  }
+
+  /** Replaces the host's open list (written already), so that a failed savepoint can take it back. */
+  private setOpen(hostId: string, list: OpenList | undefined): void {
+    const before = this.lists.get(hostId);
+    const wasDirty = this.dirty.delete(hostId);
+    if (list) this.lists.set(hostId, list);
+    else this.lists.delete(hostId);
+    this.undoLog?.(() => {
+      if (before) this.lists.set(hostId, before);
+      else this.lists.delete(hostId);
+      if (wasDirty) this.dirty.add(hostId);
+    });
+  }
+
+  /** Logs how to take back in-memory changes (the host state repository's savepoint log). */
+  useUndoLog(log: (undo: () => void) => void): void {
+    this.undoLog = log;
+  }
+
+  /** Writes the lists changed by diffs (the store's `transaction` calls this just before it commits). */
+  flush(): void {
+    for (const hostId of [...this.dirty]) this.flushHost(hostId);
+  }
+
+  private flushHost(hostId: string): void {
+    if (!this.dirty.delete(hostId)) return;
+    const list = this.lists.get(hostId);
+    if (list) this.s.setList.run(hostId, JSON.stringify([...list.ids]));
+  }
+
+  /** An item by id, from memory or the store. */
+  private knownItem(id: number): KnownItem | undefined {
+    const k = this.known.get(id);
+    if (k) return k;
+    const [r] = this.s.itemsByIds.all(JSON.stringify([id]));
+    if (!r) return undefined;
+    const item = { id: r.id, status: r.status, subject: r.subject, policy_version: r.policy_version, identity: identityKey(r.source, r.name, r.arch) };
+    this.remember(item);
+    return item;
+  }
+
+  /** The host's list in this transaction (read once), with every item known by id. */
+  private open(hostId: string): OpenList {
+    let list = this.lists.get(hostId);
+    if (list) return list;
+    const json = this.s.list.get(hostId)?.item_ids ?? '[]';
+    const ids = JSON.parse(json) as number[];
+    const missing = ids.filter((id) => !this.known.has(id));
+    if (missing.length > 0) {
+      for (const r of this.s.itemsByIds.all(JSON.stringify(missing))) this.remember({ id: r.id, status: r.status, subject: r.subject, policy_version: r.policy_version, identity: identityKey(r.source, r.name, r.arch) });
+    }
+    const byIdentity = new Map<string, number>();
+    for (const id of ids) {
+      const k = this.known.get(id);
+      if (k) byIdentity.set(k.identity, id);
+    }
+    list = { ids: new Set(ids), byIdentity };
+    this.lists.set(hostId, list);
+    return list;
+  }
+
+  /** The transaction committed: forget the hosts' lists read or written in it (the store has them). */
+  endTransaction(): void {
+    this.flush();
+    this.lists.clear();
+    // Between transactions nothing relies on what is remembered: start afresh when it is too much.
+    if (this.known.size > ITEM_CACHE_MAX) {
+      this.known.clear();
+      this.idByText.clear();
+    }
+  }
+
+  /** The distinct items' ids for a list (inserted, unclassified, if new), in order. */
+  idsOf(items: readonly SoftwareItem[]): number[] {
+    return items.map((item) => this.resolve(item, undefined).row.id);
+  }
+
+  /** The items of these ids, in order (undefined for an unknown id). */
+  itemsOf(ids: readonly number[]): (SoftwareItem | undefined)[] {
+    return ids.map((id) => {
+      const r = this.s.itemById.get(id);
+      return r ? (JSON.parse(r.item) as SoftwareItem) : undefined;
+    });
+  }
+
+  /** Forgets everything in memory, lists not written yet included (the transaction rolled back). */
+  forgetCache(): void {
+    this.forgetItems();
+    this.lists.clear();
+    this.dirty.clear();
+  }
+
+  /** Forgets the remembered items (a savepoint rolled back: items inserted in it are gone). */
+  forgetItems(): void {
+    this.idByText.clear();
+    this.known.clear();
+  }
+
+  /** Remembers an item (bounded: see `endTransaction`). */
+  private remember(item: KnownItem, text?: string): void {
+    this.known.set(item.id, item);
+    if (text !== undefined) this.idByText.set(text, item.id);
+  }
+
+  /**
+   * The distinct item's row (inserted if new), classified under the classifier's version: an item
+   * stored under another version is re-classified (for every host that has it).
+   */
+  private resolve(item: SoftwareItem, classifier: SoftwareClassifier | undefined): { row: ItemRow; classification: { status: string; subject: string } | undefined } {
+    let text = this.texts.get(item);
+    if (text === undefined) this.texts.set(item, (text = JSON.stringify(item)));
+    const cachedId = this.idByText.get(text);
+    let row: KnownItem | undefined = cachedId === undefined ? undefined : this.known.get(cachedId);
+    if (!row) {
+      const stored = this.s.itemByText.get(text);
+      if (stored) row = { ...stored, identity: identityOf(item) };
+      else {
+        const c = classifier?.classify(item);
+        const id = Number(this.s.insertItem.run(text, item.source, item.name, item.arch ?? '', c?.status ?? null, c?.subject ?? null, classifier?.version ?? null).lastInsertRowid);
+        row = { id, status: c?.status ?? null, subject: c?.subject ?? null, policy_version: classifier?.version ?? null, identity: identityOf(item) };
+      }
+      this.remember(row, text);
+    }
+    if (classifier && (row.policy_version !== classifier.version || row.status === null || row.subject === null)) {
+      const c = classifier.classify(item);
+      this.s.classifyItem.run(c.status, c.subject, classifier.version, row.id);
+      row = { ...row, status: c.status, subject: c.subject, policy_version: classifier.version };
+      this.remember(row, text);
+    }
+    const classification = classifier && row.status !== null && row.subject !== null ? { status: row.status, subject: row.subject } : undefined;
+    return { row, classification };
+  }
+}

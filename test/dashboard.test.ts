@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Alert, listEnvelope } from '@vigil/shared';
 import { addSysfsDevice, loadSysfsFixture, makeSysfsRoot, removeSysfsRoots } from '../agent/src/probes/usb/test-support/sysfs-tree.js';
-import { api, COLLECTOR_BIN, freePort, ROOT, startAgent, startCollector, tempDir, until, type CollectorProc, type Proc } from './support/processes.js';
+import { api, COLLECTOR_BIN, freePort, ROOT, startAgent, startCollector, tempDir, type CollectorProc, type Proc } from './support/processes.js';
 
 // The dashboard in a real browser (Debian's Chromium, driven by playwright-core) against the real
 // collector and a real agent whose USB bus is a sysfs tree built from real captures.
@@ -106,9 +106,31 @@ describe('the IT dashboard', () => {
     await page.close();
   });
 
+  it('edits the policy as admin: a bad document is refused with its problems shown by line, a good one takes force', async () => {
+    const page = await logIn('admin');
+    await page.getByRole('link', { name: 'Policy' }).click();
+    const editor = page.getByLabel('Policy document (YAML)');
+    await editor.waitFor();
+    await editor.fill('version: 1\nscreenlock:\n  maxIdleSeconds: soon\n');
+    await page.getByRole('button', { name: 'Save as a new version' }).click();
+    await expect.poll(() => page.locator('#policy-problems').textContent(), { timeout: 10_000 }).toMatch(/line 3: screenlock\.maxIdleSeconds/);
+    await page.screenshot({ path: path.join(SHOTS, 'policy-invalid.png') });
+    await editor.fill('version: 1\nscreenlock: { maxIdleSeconds: 600 }\n');
+    await page.getByRole('button', { name: 'Save as a new version' }).click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 10_000 }).toMatch(/Policy version \d+ in force/);
+    expect(await page.locator('#policy-problems').textContent()).toBe('');
+    const current = (await api(collector.url, '/api/v1/policy')).body as { document: string; createdBy: string };
+    expect(current).toMatchObject({ document: 'version: 1\nscreenlock: { maxIdleSeconds: 600 }\n', createdBy: 'user:admin' });
+    await page.close();
+  });
+
   it('lets an analyst triage, and an auditor only look (in the page and in the API)', async () => {
     const analyst = await logIn('ann');
-    await until(async () => (await analyst.locator('tbody tr').count()) > 0 || (await analyst.locator('select[name="status"]').count()) > 0);
+    await analyst.locator('select[name="status"]').selectOption('');
+    await analyst.locator('tbody tr').first().waitFor();
+    expect(await analyst.getByRole('button', { name: 'Resolve' }).count()).toBeGreaterThan(0);
+    // Policy is the admin's.
+    expect(await analyst.getByRole('link', { name: 'Policy' }).count()).toBe(0);
     await analyst.close();
 
     const auditor = await logIn('audrey');

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What the API said besides (a bad policy's problems, each with its line). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -25,9 +27,9 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   if (method !== 'GET' && session) headers['x-vigil-csrf'] = session.csrfToken;
   const res = await fetch(path, { method, headers, credentials: 'same-origin', ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
   if (res.status === 204) return undefined as T;
-  const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+  const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; details?: unknown } };
   if (!res.ok) {
-    const err = new ApiError(res.status, body.error?.code ?? `HTTP ${res.status}`, body.error?.message ?? res.statusText);
+    const err = new ApiError(res.status, body.error?.code ?? `HTTP ${res.status}`, body.error?.message ?? res.statusText, body.error?.details);
     if (res.status === 401 && path !== '/api/v1/session') {
       session = null;
       onLoggedOut();
@@ -59,4 +61,5 @@ export async function logOut(): Promise<void> {
   }
 }
 
+export const isAdmin = () => session?.user.role === 'admin';
 export const canTriage = () => session?.user.role === 'admin' || session?.user.role === 'analyst';

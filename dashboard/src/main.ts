@@ -1,7 +1,8 @@
-import { currentSession, logIn, logOut, restoreSession, whenLoggedOut } from './api.js';
+import { currentSession, isAdmin, logIn, logOut, restoreSession, whenLoggedOut } from './api.js';
 import { alertsPage } from './alerts-page.js';
 import { el, mount } from './dom.js';
 import { hostPage, hostsPage } from './hosts-page.js';
+import { policyPage } from './policy-page.js';
 
 const main = document.getElementById('main')!;
 const nav = document.getElementById('nav')!;
@@ -41,7 +42,7 @@ function loginPage(): void {
 function chrome(current: string): void {
   const s = currentSession()!;
   const link = (href: string, label: string) => el('a', { href, ...(current === href ? { 'aria-current': 'page' } : {}) }, label);
-  mount(nav, link('#/alerts', 'Alerts'), link('#/hosts', 'Hosts'));
+  mount(nav, link('#/alerts', 'Alerts'), link('#/hosts', 'Hosts'), isAdmin() ? link('#/policy', 'Policy') : null);
   mount(who, `${s.user.name} (${s.user.role}) `, el('button', { type: 'button', onclick: () => void logOut().then(route) }, 'Log out'));
 }
 
@@ -54,6 +55,9 @@ function route(): void {
   if (host) {
     chrome('#/hosts');
     leave = hostPage(main, host[1]!);
+  } else if (hash === '#/policy' && isAdmin()) {
+    chrome('#/policy');
+    leave = policyPage(main);
   } else if (hash === '#/hosts') {
     chrome('#/hosts');
     leave = hostsPage(main);

@@ -93,6 +93,14 @@ describe('the IT dashboard', () => {
     const [alert] = listEnvelope(Alert).parse((await api(collector.url, '/api/v1/alerts?rule=usb.unauthorised')).body).items;
     expect(alert).toMatchObject({ status: 'resolved', resolution: 'approved', acknowledgedBy: 'user:admin' });
 
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+    expect(await page.locator('.tile').first().textContent()).toBe('1hosts');
+    // This machine's packages without a catalogue title are open software.unapproved alerts: bars.
+    expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(0);
+    expect(await page.locator('table[aria-label="Compliance by rule"] tbody tr').count()).toBe(6);
+    await page.screenshot({ path: path.join(SHOTS, 'overview.png'), fullPage: true });
+
     await page.getByRole('link', { name: 'Hosts' }).click();
     const hostLink = page.locator('tbody a').first();
     await hostLink.waitFor();

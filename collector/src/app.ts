@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { retentionPlugin } from './plugins/retention.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { overviewRoutes } from './routes/overview.js';
 import { sessionRoutes } from './routes/session.js';
 
 export interface AppOptions {
@@ -87,6 +88,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(enrolRoutes);
   await app.register(sessionRoutes, { secureCookies: opts.secureCookies ?? Boolean(opts.tls) });
+  await app.register(overviewRoutes);
   await app.register(dashboardRoutes, {});
   await app.register(hostRoutes);
   await app.register(alertRoutes);

@@ -2,6 +2,7 @@ import { currentSession, isAdmin, logIn, logOut, restoreSession, whenLoggedOut }
 import { alertsPage } from './alerts-page.js';
 import { el, mount } from './dom.js';
 import { hostPage, hostsPage } from './hosts-page.js';
+import { overviewPage } from './overview-page.js';
 import { policyPage } from './policy-page.js';
 
 const main = document.getElementById('main')!;
@@ -42,7 +43,7 @@ function loginPage(): void {
 function chrome(current: string): void {
   const s = currentSession()!;
   const link = (href: string, label: string) => el('a', { href, ...(current === href ? { 'aria-current': 'page' } : {}) }, label);
-  mount(nav, link('#/alerts', 'Alerts'), link('#/hosts', 'Hosts'), isAdmin() ? link('#/policy', 'Policy') : null);
+  mount(nav, link('#/overview', 'Overview'), link('#/alerts', 'Alerts'), link('#/hosts', 'Hosts'), isAdmin() ? link('#/policy', 'Policy') : null);
   mount(who, `${s.user.name} (${s.user.role}) `, el('button', { type: 'button', onclick: () => void logOut().then(route) }, 'Log out'));
 }
 
@@ -55,6 +56,9 @@ function route(): void {
   if (host) {
     chrome('#/hosts');
     leave = hostPage(main, host[1]!);
+  } else if (hash === '#/overview') {
+    chrome('#/overview');
+    leave = overviewPage(main);
   } else if (hash === '#/policy' && isAdmin()) {
     chrome('#/policy');
     leave = policyPage(main);

@@ -16,6 +16,7 @@ export * from './api/enrol.js';
 export * from './api/hosts.js';
 export * from './api/tokens.js';
 export * from './api/session.js';
+export * from './api/overview.js';
 export * from './api/alerts.js';
 export * from './api/policy.js';
 export * from './rules.js';

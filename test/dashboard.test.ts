@@ -105,9 +105,18 @@ describe('the IT dashboard', () => {
     const hostLink = page.locator('tbody a').first();
     await hostLink.waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'hosts.png') });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
     await hostLink.click();
-    await page.getByRole('heading', { name: 'USB devices present' }).waitFor();
+    await page.getByRole('heading', { name: 'USB devices present' }).waitFor({ timeout: 5000 }).catch(async (e: Error) => {
+      throw new Error(`${e.message}\npage errors: ${pageErrors.join('; ')}\nmain: ${(await page.locator('main').textContent())?.slice(0, 500)}`);
+    });
     expect(await page.locator('table[aria-label="USB devices present"]').textContent()).toContain('0781:');
+    expect(await page.locator('table[aria-label="USB history"]').textContent()).toContain('attached');
+    // This machine's real dpkg inventory, what needs a look first.
+    expect(await page.locator('table[aria-label="Installed software"] tbody tr').first().textContent()).toContain('unapproved');
+    await page.getByLabel('Filter software').fill('libc6');
+    expect(await page.locator('table[aria-label="Installed software"] tbody').textContent()).toContain('approved');
     await page.screenshot({ path: path.join(SHOTS, 'host-detail.png') });
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByLabel('User name').waitFor();

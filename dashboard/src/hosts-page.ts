@@ -1,4 +1,4 @@
-import type { Alert, Host, ListEnvelope } from './types.js';
+import type { Alert, Host, HostListItem, ListEnvelope } from './types.js';
 import { api } from './api.js';
 import { el, mount, say, when } from './dom.js';
 
@@ -21,7 +21,7 @@ export function hostsPage(main: HTMLElement): () => void {
     if (status.value) params.set('status', status.value);
     if (cursor) params.set('cursor', cursor);
     try {
-      const page = await api<ListEnvelope<Host>>(`/api/v1/hosts?${params}`);
+      const page = await api<ListEnvelope<HostListItem>>(`/api/v1/hosts?${params}`);
       for (const h of page.items) {
         tbody.append(
           el(
@@ -31,6 +31,8 @@ export function hostsPage(main: HTMLElement): () => void {
             el('td', {}, h.status),
             el('td', {}, when(h.lastSeenAt)),
             el('td', {}, [h.os.distro, h.os.release].filter(Boolean).join(' ') || h.os.platform),
+            el('td', {}, h.openAlerts ? el('strong', {}, h.openAlerts) : '0'),
+            el('td', {}, (h.openAlertsByRule['screenlock.noncompliant'] ?? 0) > 0 ? el('strong', { class: 'error' }, 'breach') : 'no breach'),
             el('td', {}, h.agentVersion ?? '—'),
             el('td', {}, h.groups.join(', ')),
           ),
@@ -52,7 +54,7 @@ export function hostsPage(main: HTMLElement): () => void {
     main,
     el('h1', {}, 'Hosts'),
     el('div', { class: 'filters', role: 'search' }, el('label', {}, 'Search', q), el('label', {}, 'Status', status)),
-    el('table', { 'aria-label': 'Hosts' }, el('thead', {}, el('tr', {}, ...['Host', 'Status', 'Last seen', 'OS', 'Agent', 'Groups'].map((h) => el('th', { scope: 'col' }, h)))), tbody),
+    el('table', { 'aria-label': 'Hosts' }, el('thead', {}, el('tr', {}, ...['Host', 'Status', 'Last seen', 'OS', 'Open alerts', 'Screen lock', 'Agent', 'Groups'].map((h) => el('th', { scope: 'col' }, h)))), tbody),
     more,
   );
   void load(true);

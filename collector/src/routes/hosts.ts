@@ -1,15 +1,32 @@
 import type { FastifyInstance } from 'fastify';
-import { CLOSE_CODES, HostIdParams, HostListQuery, VigilError, type Host, type HostDetail, type ListEnvelope } from '@vigil/shared';
+import { CLOSE_CODES, HostIdParams, HostListQuery, VigilError, type Host, type HostDetail, type HostListItem, type ListEnvelope } from '@vigil/shared';
 import { hostDetail } from '../alerts/host-detail.js';
 import { actorOf } from '../plugins/auth.js';
 
 export async function hostRoutes(app: FastifyInstance) {
   const anyRole = app.requireRole('admin', 'analyst', 'auditor');
 
+  const openAlertsOf = app.store.db.prepare(
+    `SELECT host_id, rule, count(*) AS n FROM alerts
+     WHERE host_id IN (SELECT value FROM json_each(?)) AND status IN ('open', 'acknowledged') GROUP BY host_id, rule`,
+  );
   app.get<{ Querystring: HostListQuery }>(
     '/api/v1/hosts',
     { schema: { querystring: HostListQuery }, preHandler: anyRole },
-    async (request): Promise<ListEnvelope<Host>> => app.store.hosts.list(request.query),
+    async (request): Promise<ListEnvelope<HostListItem>> => {
+      const page = app.store.hosts.list(request.query);
+      // Compliance at a glance: the page's hosts' open alerts by rule, in one indexed query.
+      const byHost = new Map<string, Record<string, number>>();
+      const rows = openAlertsOf.all(JSON.stringify(page.items.map((h) => h.id))) as { host_id: string; rule: string; n: number }[];
+      for (const r of rows) (byHost.get(r.host_id) ?? byHost.set(r.host_id, {}).get(r.host_id)!)[r.rule] = r.n;
+      return {
+        ...page,
+        items: page.items.map((h) => {
+          const byRule = byHost.get(h.id) ?? {};
+          return { ...h, openAlerts: Object.values(byRule).reduce((a, b) => a + b, 0), openAlertsByRule: byRule };
+        }),
+      };
+    },
   );
 
   app.get<{ Params: HostIdParams }>(

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Overview, uuidv7 } from '@vigil/shared';
+import { HostListItem, listEnvelope, Overview, uuidv7 } from '@vigil/shared';
 import { ADMIN_TOKEN, hostFacts, startHarness, type Harness } from '../test-support/harness.js';
 
 let h: Harness;
@@ -42,6 +42,22 @@ describe('GET /api/v1/overview', () => {
       { day: iso(today - 2 * DAY), counts: { 'usb.unauthorised': 2 } },
       { day: iso(today - DAY), counts: { 'usb.unauthorised': 1 } },
       { day: iso(today), counts: { 'usb.unauthorised': 1, 'software.unapproved': 1 } },
+    ]);
+  });
+
+  it('GET /api/v1/hosts shows each host\'s open alerts, in all and by rule', async () => {
+    const a = await h.enrol(hostFacts({ hostname: 'a' }));
+    await h.enrol(hostFacts({ hostname: 'b' }));
+    const now = Date.now();
+    alert(a.hostId, 'usb.unauthorised', now - 1000, null);
+    alert(a.hostId, 'usb.unauthorised', now - 900, null);
+    alert(a.hostId, 'screenlock.noncompliant', now - 800, null);
+    alert(a.hostId, 'software.unapproved', now - 5000, now - 100); // resolved
+    const res = await h.app.inject({ url: '/api/v1/hosts', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const items = listEnvelope(HostListItem).parse(res.json()).items;
+    expect(items.map((i) => [i.hostname, i.openAlerts, i.openAlertsByRule])).toEqual([
+      ['a', 3, { 'usb.unauthorised': 2, 'screenlock.noncompliant': 1 }],
+      ['b', 0, {}],
     ]);
   });
 

@@ -36,6 +36,13 @@ export const Host = z.object({
 });
 export type Host = z.infer<typeof Host>;
 
+/** A host in `GET /api/v1/hosts`: with its open (and acknowledged) alerts, in all and per rule. */
+export const HostListItem = Host.extend({
+  openAlerts: z.number().int(),
+  openAlertsByRule: z.record(z.string(), z.number().int()),
+});
+export type HostListItem = z.infer<typeof HostListItem>;
+
 export const HostListQuery = ListQuery.extend({
   status: HostStatus.optional(),
   /** Case-insensitive substring of the hostname. */

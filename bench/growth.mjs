@@ -67,10 +67,15 @@ function insertHosts(db, hosts, now, rnd) {
   const insertAgent = db.prepare('INSERT INTO agents (id, host_id, token_hash, created_at) VALUES (?, ?, ?, ?)');
   const insertState = db.prepare(`INSERT INTO host_state (host_id, usb, software, screenlock, sessions, usb_at, software_at, screenlock_at, sessions_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // Software as the collector stores it (migrations 4-5): each distinct item once in software_items
+  // (classified by the engine when first judged), each host's inventory one row of item ids.
+  const insertItem = db.prepare('INSERT INTO software_items (item, source, name, arch) VALUES (?, ?, ?, ?) ON CONFLICT (item) DO UPDATE SET item = excluded.item RETURNING id');
+  const insertInventory = db.prepare('INSERT INTO host_inventories (host_id, item_ids) VALUES (?, ?)');
   const usbJson = JSON.stringify(BASE_DEVICES);
-  const softwareJson = JSON.stringify(inventory());
+  const softwareMarker = JSON.stringify({ status: 'known' });
   const list = [];
   db.transaction(() => {
+    const itemIds = JSON.stringify(inventory().map((i) => insertItem.get(JSON.stringify(i), i.source, i.name, i.arch ?? '').id));
     for (let h = 0; h < hosts; h++) {
       const firstSeen = now - (HISTORY_DAYS + 10 + rnd() * 20) * DAY;
       const id = uuidv7(firstSeen);
@@ -82,7 +87,8 @@ function insertHosts(db, hosts, now, rnd) {
       insertHost.run(id, hostname, `${hostname}.corp.example.org`, f.os.distro, f.os.release, f.os.arch, f.os.kernel, JSON.stringify(f.hardware), JSON.stringify(f.addresses), JSON.stringify(f.users), JSON.stringify(groups), secretId, Math.round(firstSeen), Math.round(lastSeen));
       insertAgent.run(agentId, id, crypto.randomBytes(32), Math.round(firstSeen));
       const at = Math.round(lastSeen);
-      insertState.run(id, usbJson, softwareJson, JSON.stringify(screenlock(h)), JSON.stringify([session(h, 0, at)]), at, at, at, at);
+      insertState.run(id, usbJson, softwareMarker, JSON.stringify(screenlock(h)), JSON.stringify([session(h, 0, at)]), at, at, at, at);
+      insertInventory.run(id, itemIds);
       list.push({ h, id, agentId, hostname, groups, seq: 0 });
     }
   })();
@@ -107,7 +113,8 @@ function insertMessages(db, hosts, events, now, rnd, log) {
   const sessionPool = pool.filter(([type]) => type === 'session.state');
   const usbPool = pool.filter(([type]) => type.startsWith('usb.'));
   const usbJson = JSON.stringify(BASE_DEVICES);
-  const softwareJson = JSON.stringify(inventory());
+  // As the collector stores a snapshot's software: the ids of its items in software_items.
+  const softwareJson = JSON.stringify({ storedAs: 'software_items', ids: JSON.parse(db.prepare('SELECT item_ids FROM host_inventories LIMIT 1').get().item_ids) });
   const snapshots = Math.min(hosts.length, events);
   const busy = hosts[0];
   const rest = events - snapshots;
@@ -347,6 +354,10 @@ const queries = (p) => ({
   ],
   'host detail: open alerts': ["SELECT * FROM alerts WHERE host_id = @hostId AND status IN ('open', 'acknowledged')", { hostId: p.hostId }],
   'host detail: current state': ['SELECT usb, usb_at, software, software_at, screenlock, screenlock_at, sessions, sessions_at FROM host_state WHERE host_id = @hostId', { hostId: p.hostId }],
+  'host detail: software inventory': [
+    'SELECT i.item, i.status FROM host_inventories v, json_each(v.item_ids) j JOIN software_items i ON i.id = j.value WHERE v.host_id = @hostId',
+    { hostId: p.hostId },
+  ],
   'hosts: first page': [`${HOST_SELECT} ORDER BY h.hostname COLLATE NOCASE, h.id LIMIT @limit`, { limit: 51 }],
   'engine tick (every 10 s): idle sessions': [`SELECT host_id FROM host_state WHERE sessions LIKE '%"idle":true%'`, {}],
   'retention purge: expired messages': ['SELECT id FROM messages WHERE received_at < @before LIMIT 5000', { before: Date.now() - 180 * DAY }],

@@ -70,3 +70,30 @@ describe('AlertLifecycle open-alert hint', () => {
     expectHintCoversStore();
   });
 });
+
+describe('AlertLifecycle on an alert that stays open', () => {
+  it('a bump and a change of details keep its status and acknowledgement, and the index still finds it', () => {
+    store.transaction(() => lifecycle.reconcile(scope(), [finding('usb:a')], { now: 10, monitorOnly: false }));
+    const [opened] = store.alerts.openForSubject(hostId, RULE, 'usb:a');
+    store.transaction(() => lifecycle.acknowledge(opened?.id ?? '', 'analyst', 'looking', 20));
+    const again = new Set([`${RULE}\u0000usb:a`]);
+    const changed: Finding = { ...finding('usb:a'), severity: 'critical', details: { present: false } };
+    store.transaction(() => lifecycle.reconcile(scope(['usb:a']), [changed], { now: 30, monitorOnly: false, occurrences: again }));
+    const [after] = store.alerts.openForSubject(hostId, RULE, 'usb:a');
+    expect(after).toMatchObject({
+      id: opened?.id,
+      status: 'acknowledged',
+      acknowledged_by: 'analyst',
+      acknowledged_at: 20,
+      note: 'looking',
+      severity: 'critical',
+      count: 2,
+      details: '{"present":false}',
+      last_seen_at: 30,
+      updated_at: 30,
+      first_seen_at: 10,
+    });
+    expect(store.alerts.historyOf(after?.id ?? '').map((h) => `${h.action}:${h.status}:${h.count}`)).toEqual(['opened:open:1', 'acknowledged:acknowledged:1', 'escalated:acknowledged:2']);
+    expect(store.alerts.countOpenFor(hostId, RULE)).toBe(1);
+  });
+});

@@ -217,7 +217,8 @@ export class AlertLifecycle {
           count: existing.count + (again ? 1 : 0),
         };
         if (again || changed) row.updated_at = now;
-        this.repo.update(row);
+        // The status, acknowledgement and resolution stay as they are.
+        this.repo.updateSeen(row);
         if (escalated) this.record(row, scope, 'escalated', ENGINE_ACTOR, `severity ${existing.severity} → ${f.severity}`, now);
         else if (again) this.record(row, scope, 'bumped', ENGINE_ACTOR, null, now);
         else if (changed) this.record(row, scope, 'updated', ENGINE_ACTOR, f.severity === existing.severity ? null : `severity ${existing.severity} → ${f.severity}`, now);

@@ -112,6 +112,7 @@ export class AlertsRepository {
   private readonly byId;
   private readonly insertRow;
   private readonly updateRow;
+  private readonly updateSeenRow;
   private readonly insertEvent;
   private readonly setCursor;
   private readonly history;
@@ -133,6 +134,10 @@ export class AlertsRepository {
       count = @count, details = @details, acknowledged_by = @acknowledged_by, acknowledged_at = @acknowledged_at,
       resolution = @resolution, resolved_by = @resolved_by, resolved_at = @resolved_at, note = @note, updated_at = @updated_at
       WHERE id = @id`);
+    // Only columns no index holds: SQLite then leaves the alert's index entries alone.
+    this.updateSeenRow = db.prepare<[{ id: string; severity: string; last_seen_at: number; count: number; details: string; updated_at: number }]>(
+      'UPDATE alerts SET severity = @severity, last_seen_at = @last_seen_at, count = @count, details = @details, updated_at = @updated_at WHERE id = @id',
+    );
     this.insertEvent = db.prepare('INSERT INTO alert_events (alert_id, at, action, actor, note, alert) VALUES (?, ?, ?, ?, ?, ?)');
     this.setCursor = db.prepare('UPDATE alerts SET cursor = ? WHERE id = ?');
     this.history = db.prepare<[string], { seq: number; at: number; action: AlertAction; actor: string; note: string | null; alert: string }>(
@@ -169,6 +174,14 @@ export class AlertsRepository {
 
   update(row: AlertRow): void {
     this.updateRow.run({ ...row });
+  }
+
+  /**
+   * Writes what judging an alert that stays open changes (severity, last seen, count, details,
+   * updated at): cheaper than `update`, which rewrites the status and its index entries too.
+   */
+  updateSeen(row: Pick<AlertRow, 'id' | 'severity' | 'last_seen_at' | 'count' | 'details' | 'updated_at'>): void {
+    this.updateSeenRow.run({ id: row.id, severity: row.severity, last_seen_at: row.last_seen_at, count: row.count, details: row.details, updated_at: row.updated_at });
   }
 
   /** Records a change and makes it the alert's latest; returns its seq (the feed cursor). */

@@ -201,6 +201,7 @@ export function verifyAuditChain(db: Db, opts: VerifyOptions = {}): AuditVerifyR
 export class AuditRepository {
   private readonly last;
   private readonly insert;
+  private readonly appendRow;
   private readonly appendTx;
 
   constructor(private readonly db: Db) {
@@ -212,14 +213,15 @@ export class AuditRepository {
     // caller already has one), never kept in memory: a rolled-back caller leaves no trace, and
     // another connection's appends are chained onto. IMMEDIATE when standalone, so two writers
     // cannot both read the same head; seq being the primary key refuses a fork in any case.
-    this.appendTx = db.transaction((e: { at: number; actor: string; action: AuditAction; subject: string | null; details: string }) => {
+    this.appendRow = (e: { at: number; actor: string; action: AuditAction; subject: string | null; details: string }) => {
       const last = this.last.get();
       const seq = (last?.seq ?? 0) + 1;
       const prevHash = last?.hash ?? GENESIS_HASH;
       const hash = entryHash(prevHash, { seq, ...e });
       this.insert.run({ seq, ...e, prevHash, hash });
       return { seq, hash };
-    }).immediate;
+    };
+    this.appendTx = db.transaction(this.appendRow).immediate;
   }
 
   /**
@@ -229,13 +231,16 @@ export class AuditRepository {
   append(entry: AuditAppend, now: number = Date.now()): { seq: number; hash: string } {
     if (!isAuditAction(entry.action)) throw new TypeError(`unknown audit action: ${String(entry.action)}`);
     if (!Number.isSafeInteger(now)) throw new TypeError('audit time must be whole epoch milliseconds');
-    return this.appendTx({
+    const e = {
       at: now,
       actor: capText(entry.actor, AUDIT_LIMITS.actor),
       action: entry.action,
       subject: entry.subject == null ? null : capText(entry.subject, AUDIT_LIMITS.subject),
       details: capDetails(entry.details ?? {}),
-    });
+    };
+    // Inside the caller's transaction one INSERT is atomic by itself: no savepoint needed (an
+    // alert change appends one entry on the ingest path). Standalone: its own IMMEDIATE transaction.
+    return this.db.inTransaction ? this.appendRow(e) : this.appendTx(e);
   }
 
   /** The latest entry: what is published daily and printed on exports. null while the log is empty. */

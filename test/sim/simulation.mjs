@@ -344,7 +344,7 @@ export async function startSimulation(opts) {
     sourceAddresses: 8,
     window: 100,
     maxOutbox: 1000,
-    enrolConcurrency: 8,
+    enrolConcurrency: 64,
     connectConcurrency: 256,
     maxSnapshotsInFlight: 128,
     reconnectMaxSeconds: 30,

@@ -149,6 +149,7 @@ export function mergeStats(parts, { stateFile, offsets = parts.map(() => 0), pid
     ackLatencyMs: mergedHistogram(parts, 'ackLatencyMs'),
     windowAckLatencyMs: mergedHistogram(parts, 'windowAckLatencyMs'),
     snapshotAckLatencyMs: mergedHistogram(parts, 'snapshotAckLatencyMs'),
+    windowSnapshotAckLatencyMs: mergedHistogram(parts, 'windowSnapshotAckLatencyMs'),
   };
   if (first.selfCheck) {
     out.selfCheck = { checked: sumOf(parts.map((p) => p.selfCheck.checked)), failed: sumOf(parts.map((p) => p.selfCheck.failed)), failures: parts.flatMap((p) => p.selfCheck.failures).slice(0, 10) };

@@ -153,8 +153,10 @@ class SimAgent {
     while (n < this.outbox.length && this.outbox[n].seq <= body.upToSeq) {
       const m = this.outbox[n++];
       if (m.sends > 0) {
-        if (m.type === 'snapshot') sim.stats.snapshotAckLatency.record(now - m.sentAt);
-        else {
+        if (m.type === 'snapshot') {
+          sim.stats.snapshotAckLatency.record(now - m.sentAt);
+          sim.stats.windowSnapshotAckLatency.record(now - m.sentAt);
+        } else {
           sim.stats.ackLatency.record(now - m.sentAt);
           sim.stats.windowAckLatency.record(now - m.sentAt);
         }
@@ -658,8 +660,14 @@ export async function startSimulation(opts) {
   function stats({ resetWindow = false, raw = false } = {}) {
     const s = sim.stats;
     const windowAck = s.windowAckLatency.summary();
-    const histograms = raw ? { ackLatencyMs: s.ackLatency.toJSON(), windowAckLatencyMs: s.windowAckLatency.toJSON(), snapshotAckLatencyMs: s.snapshotAckLatency.toJSON() } : undefined;
-    if (resetWindow) s.windowAckLatency = new LatencyHistogram();
+    const windowSnapshotAck = s.windowSnapshotAckLatency.summary();
+    const histograms = raw
+      ? { ackLatencyMs: s.ackLatency.toJSON(), windowAckLatencyMs: s.windowAckLatency.toJSON(), snapshotAckLatencyMs: s.snapshotAckLatency.toJSON(), windowSnapshotAckLatencyMs: s.windowSnapshotAckLatency.toJSON() }
+      : undefined;
+    if (resetWindow) {
+      s.windowAckLatency = new LatencyHistogram();
+      s.windowSnapshotAckLatency = new LatencyHistogram();
+    }
     const cpu = process.cpuUsage(cpu0);
     const mem = process.memoryUsage();
     const templatesUsed = {};
@@ -705,6 +713,7 @@ export async function startSimulation(opts) {
       ackLatencyMs: s.ackLatency.summary(),
       windowAckLatencyMs: windowAck,
       snapshotAckLatencyMs: s.snapshotAckLatency.summary(),
+      windowSnapshotAckLatencyMs: windowSnapshotAck,
       ...(o.selfCheck ? { selfCheck: s.selfCheck } : {}),
       process: {
         rssBytes: mem.rss,

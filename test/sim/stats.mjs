@@ -89,5 +89,7 @@ export function newStats() {
     /** Like ackLatency, since the last stats({resetWindow: true}). */
     windowAckLatency: new LatencyHistogram(),
     snapshotAckLatency: new LatencyHistogram(),
+    /** Like snapshotAckLatency, since the last stats({resetWindow: true}). */
+    windowSnapshotAckLatency: new LatencyHistogram(),
   };
 }

@@ -35,6 +35,12 @@ export interface AppOptions {
   evaluationTickMs?: number;
   /** Overrides for the agent gateway's limits (tests use small ones). */
   gateway?: { maxBadFrames?: number; helloTimeoutMs?: number; maxInflight?: number };
+  /** Gateway worker processes holding agents' sockets (0, the default: this process holds them). Not with `tls`. */
+  gatewayWorkers?: number;
+  /** Whether gateway workers log for a human (pino-pretty) rather than JSON lines. */
+  prettyLogs?: boolean;
+  /** The gateway workers' log level when not `logLevel` (they write to stdout, not to `logStream`). */
+  gatewayLogLevel?: string;
   /** Outgoing notifications: retries, timeouts, or `dispatch: false` to only queue. */
   notifications?: NotificationsOptions;
 }
@@ -67,6 +73,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     heartbeatSeconds: opts.heartbeatSeconds ?? 30,
     idleThresholdSeconds: opts.idleThresholdSeconds ?? 900,
     maxFrameBytes: opts.maxFrameBytes ?? 2 * 1024 * 1024,
+    workers: opts.gatewayWorkers ?? 0,
+    workerLogLevel: opts.gatewayLogLevel ?? opts.logLevel ?? 'info',
+    prettyLogs: opts.prettyLogs ?? false,
     ...opts.gateway,
   });
   await app.register(auditHeadPlugin, opts.auditHead ?? {});

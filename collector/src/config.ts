@@ -28,6 +28,7 @@ export const SERVE_OPTIONS = {
   tlsCert: { flag: 'tls-cert', env: 'VIGIL_TLS_CERT', type: 'string', description: 'PEM certificate: serve HTTPS/WSS (with --tls-key)' },
   tlsKey: { flag: 'tls-key', env: 'VIGIL_TLS_KEY', type: 'string', description: 'PEM private key for --tls-cert' },
   behindTlsProxy: { flag: 'behind-tls-proxy', env: 'VIGIL_BEHIND_TLS_PROXY', type: 'boolean', description: 'allow a plaintext non-loopback listener because a TLS proxy fronts it', defaultText: 'false' },
+  gatewayWorkers: { flag: 'gateway-workers', env: 'VIGIL_GATEWAY_WORKERS', type: 'number', description: 'processes that hold agent connections, beside this one (the only writer to the database): 0 holds them here, up to about 19,000 with 20,000 open files; each worker adds as many. Plain HTTP only (TLS in a proxy)', defaultText: '0' },
   logLevel: { flag: 'log-level', env: 'VIGIL_LOG_LEVEL', type: 'string', description: `log level: ${LOG_LEVELS.join(', ')}`, defaultText: 'info' },
   logFormat: { flag: 'log-format', env: 'VIGIL_LOG_FORMAT', type: 'string', description: 'json, or pretty for a human at a terminal', defaultText: 'pretty on a terminal, else json' },
 } as const satisfies Record<string, OptionSpec>;
@@ -52,12 +53,20 @@ const ServeSchema = z
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
     behindTlsProxy: z.boolean().default(false),
+    gatewayWorkers: z.number().int().min(0).max(64).default(0),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     logFormat: z.enum(['json', 'pretty']).optional(),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) {
       ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: '--tls-cert and --tls-key go together' });
+    }
+    if (c.tlsCert && c.gatewayWorkers > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gatewayWorkers'],
+        message: 'gateway workers take over plain TCP sockets: terminate TLS in a proxy (--behind-tls-proxy) instead of --tls-cert/--tls-key, or set 0',
+      });
     }
     if (!c.tlsCert && !c.behindTlsProxy && !isLoopback(c.host)) {
       ctx.addIssue({

@@ -77,6 +77,8 @@ async function serve(argv: string[]): Promise<void> {
     evaluationTickMs: config.evaluationSeconds * 1000,
     maxFrameBytes: config.maxFrameBytes,
     retentionDays: config.retentionDays,
+    gatewayWorkers: config.gatewayWorkers,
+    prettyLogs: pretty,
     ...(config.tls ? { tls: config.tls } : {}),
   });
   if (firstRun.policy?.created) app.log.info({ version: firstRun.policy.version }, 'policy file recorded as a new policy version');

@@ -13,6 +13,7 @@ import {
   type ErrorCode,
 } from '@vigil/shared';
 import type { ConnectionMetrics } from '../services/agent-connection.js';
+import type { FrameCounts } from '../gateway/ipc.js';
 import type { BatchOutcome, IngestMetrics } from '../services/ingest-queue.js';
 
 /** What the gauges read when scraped: the live state of one app. */
@@ -26,6 +27,8 @@ export interface MetricSources {
   policyBacklog(): number;
   alertFeedSubscribers(): number;
   notificationDeliveries(): DeliveryCounts;
+  /** Gateway worker processes (none without --gateway-workers). */
+  gatewayWorkers(): readonly { worker: number; connections: number; rssBytes: number; cpuSeconds: number }[];
 }
 
 const PREFIX = 'vigil_';
@@ -79,9 +82,9 @@ class Tally {
     }
   }
 
-  add(value: string | undefined): void {
-    if (value !== undefined && value in this.counts) this.counts[value]!++;
-    else this.counts[OTHER]!++;
+  add(value: string | undefined, n = 1): void {
+    if (value !== undefined && value in this.counts) this.counts[value]! += n;
+    else this.counts[OTHER]! += n;
   }
 
   /** Moves what was counted since the last scrape into the counter. */
@@ -146,6 +149,21 @@ export class CollectorMetrics implements ConnectionMetrics, IngestMetrics {
     this.agentConnections = new Counter({ name: `${PREFIX}agent_connections_total`, help: 'Agent WebSocket connections accepted (token checked).', registers });
     this.agentDisconnections = new Counter({ name: `${PREFIX}agent_disconnections_total`, help: 'Agent WebSocket connections closed.', registers });
     gauge('agents_connected', 'Agents connected now (hello done).', () => sources.agentsConnected());
+    // The process metrics describe the main process; these, the gateway workers holding agents' sockets.
+    const perWorker = (name: string, help: string, read: (w: ReturnType<MetricSources['gatewayWorkers']>[number]) => number) =>
+      new Gauge({
+        name: PREFIX + name,
+        help,
+        labelNames: ['worker'],
+        registers,
+        collect() {
+          this.reset();
+          for (const w of sources.gatewayWorkers()) this.set({ worker: String(w.worker) }, read(w));
+        },
+      });
+    perWorker('gateway_worker_connections', 'Agent connections held by each gateway worker process.', (w) => w.connections);
+    perWorker('gateway_worker_resident_memory_bytes', 'Resident memory of each gateway worker process.', (w) => w.rssBytes);
+    perWorker('gateway_worker_cpu_seconds', 'CPU time (user + system) used by each gateway worker process so far.', (w) => w.cpuSeconds);
     gauge('agent_outbox_pending', "Messages waiting in connected agents' outboxes (sum of their latest heartbeats).", () => sources.agentOutbox().pending);
     gauge('agent_messages_dropped', 'Messages connected agents report having dropped from a full outbox (sum of the counters in their latest heartbeats).', () => sources.agentOutbox().dropped);
 
@@ -232,6 +250,13 @@ export class CollectorMetrics implements ConnectionMetrics, IngestMetrics {
 
   frameSent(type: CollectorMessageType): void {
     this.framesSent.add(type);
+  }
+
+  /** What a gateway worker process counted since it last reported (its frames never pass through here). */
+  frameCounts(counts: FrameCounts): void {
+    for (const [type, n] of Object.entries(counts.received)) this.framesReceived.add(type === '' ? undefined : type, n);
+    for (const [code, n] of Object.entries(counts.rejected)) this.framesRejected.add(code, n);
+    for (const [type, n] of Object.entries(counts.sent)) this.framesSent.add(type, n);
   }
 
   // --- agent connections

@@ -6,11 +6,14 @@ import { ADMIN_TOKEN, hostFacts, startHarness, TestAgent, type Harness } from '.
 let h: Harness;
 let agent: { agentId: string; hostId: string; agentToken: string };
 
-beforeEach(async () => {
-  h = await startHarness({ maxFrameBytes: 64 * 1024, gateway: { maxBadFrames: 3 } });
-  agent = await h.enrol();
-});
-afterEach(async () => h.close());
+/**
+ * Every test runs twice: with agents' sockets in the collector's own process, and handed to two
+ * gateway worker processes (`--gateway-workers 2`; the built worker script, dist/gateway/worker.js).
+ */
+const MODES = [
+  { name: 'in process', gatewayWorkers: 0 },
+  { name: 'gateway workers', gatewayWorkers: 2 },
+];
 
 const count = (sql: string, ...params: unknown[]) => (h.store.db.prepare(sql).get(...params) as { n: number }).n;
 const messages = () => count('SELECT count(*) AS n FROM messages');
@@ -29,7 +32,13 @@ async function upgradeStatus(headers: Record<string, string>): Promise<{ status:
   });
 }
 
-describe('agent gateway', () => {
+describe.each(MODES)('agent gateway ($name)', ({ gatewayWorkers }) => {
+beforeEach(async () => {
+  h = await startHarness({ maxFrameBytes: 64 * 1024, gateway: { maxBadFrames: 3 }, gatewayWorkers });
+  agent = await h.enrol();
+});
+afterEach(async () => h.close());
+
   it('accepts hello, stores a snapshot, acks after commit and updates the host', async () => {
     const a = await TestAgent.connect(h.wsUrl, agent.agentToken, { agentId: agent.agentId, hostId: agent.hostId });
     const config = a.frames.find((f) => f.type === 'config');
@@ -94,6 +103,8 @@ describe('agent gateway', () => {
     a.sendRaw('{"v":1, this is not json');
     const err = await a.waitFor((f) => f.type === 'error');
     expect(err.body.code).toBe('VIGIL_ERR_FRAME_NOT_JSON');
+    // The error frame goes out at once; the record of it with the next commit (through IPC with workers).
+    for (let i = 0; i < 200 && rejections().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(messages()).toBe(0);
     expect(rejections()).toEqual([expect.objectContaining({ seq: null, code: 'VIGIL_ERR_FRAME_NOT_JSON' })]);
     // still serving
@@ -210,9 +221,9 @@ describe('agent gateway', () => {
   });
 });
 
-describe('agent gateway flow control and timeouts', () => {
+describe.each(MODES)('agent gateway flow control and timeouts ($name)', ({ gatewayWorkers }) => {
   it('stops reading a connection with too much waiting for commit, and resumes after it', async () => {
-    const small = await startHarness({ gateway: { maxInflight: 2 } });
+    const small = await startHarness({ gateway: { maxInflight: 2 }, gatewayWorkers });
     try {
       const creds = await small.enrol();
       const a = await TestAgent.connect(small.wsUrl, creds.agentToken, { agentId: creds.agentId });
@@ -226,7 +237,7 @@ describe('agent gateway flow control and timeouts', () => {
   });
 
   it('closes a connection that never says hello', async () => {
-    const quick = await startHarness({ gateway: { helloTimeoutMs: 200 } });
+    const quick = await startHarness({ gateway: { helloTimeoutMs: 200 }, gatewayWorkers });
     try {
       const creds = await quick.enrol();
       const a = await TestAgent.connect(quick.wsUrl, creds.agentToken);

@@ -34,6 +34,7 @@ export const metricsPlugin = fp(
       policyBacklog: () => app.engine.backlog,
       alertFeedSubscribers: () => app.alertFeed.subscribers,
       notificationDeliveries: () => app.store.notifications.counts(),
+      gatewayWorkers: () => app.gateway.workerStatus(),
     });
     app.decorate('metrics', metrics);
 

@@ -13,12 +13,11 @@ import {
   type CollectorMessageType,
   type ErrorCode,
 } from '@vigil/shared';
-import type { AgentsRepository } from '../db/agents-repository.js';
-import type { AckTarget, IngestQueue } from './ingest-queue.js';
+import type { Rejection } from '../db/ingest-repository.js';
+import type { AckTarget } from './ingest-queue.js';
 
+/** What a connection enforces on its socket (a gateway worker gets these from the main process). */
 export interface ConnectionSettings {
-  heartbeatSeconds: number;
-  idleThresholdSeconds: number;
   /** Frames over this are rejected (acked as rejected when their seq can be read). */
   maxFrameBytes: number;
   /** Unreadable frames tolerated before the stream is closed. */
@@ -28,11 +27,32 @@ export interface ConnectionSettings {
   maxInflight: number;
 }
 
+/**
+ * Where a connection's messages go: the ingest queue in the collector's main process, or the IPC
+ * channel to it from a gateway worker process. Either way each message is acked (`committed`) only
+ * after it has been committed.
+ */
+export interface IngestSink {
+  message(target: AckTarget, env: AgentEnvelope, json: string): void;
+  reject(target: AckTarget, rejection: Rejection): void;
+}
+
 export interface ConnectionHooks {
+  /** The agent's hello was accepted: the gateway registers it, marks it connected and sends its config. */
   onHello(conn: AgentConnection): void;
-  /** The idle threshold for this host's agent: never above what its policy's unattended rule needs. */
-  idleThresholdFor?(hostId: string, configured: number): number;
   onClose(conn: AgentConnection): void;
+}
+
+/**
+ * A connected agent as the gateway sees it, wherever its socket lives: an `AgentConnection` in
+ * this process, or a stand-in for one held by a gateway worker process.
+ */
+export interface AgentLink extends AckTarget {
+  readonly agentVersion: string;
+  /** The latest heartbeat received from this agent (its counters and outbox). */
+  readonly lastHeartbeat: AgentMessageBody<'heartbeat'> | undefined;
+  send<T extends CollectorMessageType>(type: T, body: CollectorMessageBody<T>): void;
+  close(code: number, errorCode?: ErrorCode, message?: string): void;
 }
 
 /** Per-frame counters (the metrics plugin's; a no-op by default). Called on the hot path: must be cheap. */
@@ -48,10 +68,10 @@ const NO_METRICS: ConnectionMetrics = { frameReceived() {}, frameRejected() {}, 
 
 /**
  * One agent's WebSocket. The host is taken from the token alone; every frame is decoded against
- * the shared schemas; accepted and rejected messages go to the ingest queue, and acks go back only
- * after the queue has committed them.
+ * the shared schemas; accepted and rejected messages go to the ingest sink, and acks go back only
+ * after they have been committed.
  */
-export class AgentConnection implements AckTarget {
+export class AgentConnection implements AgentLink {
   private helloDone = false;
   private outSeq = 0;
   private badFrames = 0;
@@ -67,8 +87,7 @@ export class AgentConnection implements AckTarget {
     readonly agentId: string,
     readonly hostId: string,
     private readonly socket: WebSocket,
-    private readonly queue: IngestQueue,
-    private readonly agents: AgentsRepository,
+    private readonly queue: IngestSink,
     private readonly settings: ConnectionSettings,
     private readonly hooks: ConnectionHooks,
     private readonly log: FastifyBaseLogger,
@@ -77,7 +96,10 @@ export class AgentConnection implements AckTarget {
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     socket.on('close', () => this.onClosed());
     socket.on('error', (err) => this.log.debug({ err }, 'agent socket error'));
-    this.helloTimer = setTimeout(() => this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HELLO_REQUIRED', 'no hello in time'), settings.helloTimeoutMs);
+    this.helloTimer = setTimeout(() => {
+      this.log.warn({ agentId: this.agentId, seconds: settings.helloTimeoutMs / 1000 }, 'no hello in time: closing');
+      this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HELLO_REQUIRED', 'no hello in time');
+    }, settings.helloTimeoutMs);
   }
 
   send<T extends CollectorMessageType>(type: T, body: CollectorMessageBody<T>): void {
@@ -189,6 +211,7 @@ export class AgentConnection implements AckTarget {
   /** A frame before or at hello that cannot start the stream: answered with its code, and the stream closed. */
   private refuse(code: ErrorCode, reason?: string): void {
     this.metrics.frameRejected(code);
+    this.log.warn({ agentId: this.agentId, code, reason }, 'agent stream refused before hello');
     this.close(CLOSE_CODES.protocol, code, reason);
   }
 
@@ -207,20 +230,7 @@ export class AgentConnection implements AckTarget {
     clearTimeout(this.helloTimer);
     this.helloDone = true;
     this.agentVersion = b.agentVersion;
-    this.agents.markConnected(this.hostId, b.agentVersion);
     this.hooks.onHello(this);
-    this.sendConfig();
-  }
-
-  /** Sends the agent its operational settings (at hello, and again when the policy changes them). */
-  sendConfig(): void {
-    if (!this.helloDone) return;
-    const configured = this.settings.idleThresholdSeconds;
-    this.send('config', {
-      heartbeatSeconds: this.settings.heartbeatSeconds,
-      idleThresholdSeconds: this.hooks.idleThresholdFor?.(this.hostId, configured) ?? configured,
-      maxFrameBytes: this.settings.maxFrameBytes,
-    });
   }
 
   private onClosed(): void {

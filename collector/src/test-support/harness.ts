@@ -46,7 +46,8 @@ export async function startHarness(opts: Partial<AppOptions> = {}): Promise<Harn
       cb();
     },
   });
-  const app = await buildApp({ store, logLevel: 'debug', logStream, heartbeatSeconds: 30, ...opts });
+  // Gateway workers (if any) log to the test's stdout, not to `logs`: only their errors.
+  const app = await buildApp({ store, logLevel: 'debug', gatewayLogLevel: 'error', logStream, heartbeatSeconds: 30, ...opts });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

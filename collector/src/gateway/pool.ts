@@ -1,0 +1,300 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AgentMessageBody, CollectorMessageBody, CollectorMessageType, ErrorCode } from '@vigil/shared';
+import type { AgentLink, ConnectionSettings, IngestSink } from '../services/agent-connection.js';
+import type { FrameCounts, FromWorker, ToWorker } from './ipc.js';
+
+/** A socket's OS handle (libuv TCP wrap), detached from its net.Socket, as `child.send` passes it. */
+export interface NativeHandle {
+  reading?: boolean;
+  readStop(): number;
+  close(): void;
+}
+
+/** What the pool tells the gateway: the same two moments as an in-process connection's. */
+export interface PoolHooks {
+  onHello(link: AgentLink): void;
+  onClose(link: AgentLink): void;
+}
+
+export interface GatewayWorkerStatus {
+  worker: number;
+  pid: number;
+  ready: boolean;
+  /** Agent connections it holds (hello done or not). */
+  connections: number;
+  rssBytes: number;
+  cpuSeconds: number;
+}
+
+export interface PoolMetrics {
+  frameCounts(counts: FrameCounts): void;
+}
+
+export interface PoolOptions {
+  workers: number;
+  settings: ConnectionSettings;
+  logLevel: string;
+  prettyLogs: boolean;
+  /** Where the workers' messages go: the ingest queue. */
+  sink: IngestSink;
+  hooks: PoolHooks;
+  metrics: PoolMetrics;
+  log: FastifyBaseLogger;
+}
+
+/** The worker script: next to this file when built; from the sources (tests), the built one. */
+function workerScript(): string {
+  const here = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (fs.existsSync(here)) return here;
+  const built = fileURLToPath(new URL('../../dist/gateway/worker.js', import.meta.url));
+  if (fs.existsSync(built)) return built;
+  throw new Error(`the gateway worker script is missing (${here}): build the collector (npm run build)`);
+}
+
+/** Stands in, in the main process, for an agent connection a worker holds. */
+class RemoteConnection implements AgentLink {
+  agentVersion = '';
+  lastHeartbeat: AgentMessageBody<'heartbeat'> | undefined;
+  private closing = false;
+
+  constructor(
+    readonly id: number,
+    readonly agentId: string,
+    readonly hostId: string,
+    private readonly worker: GatewayWorker,
+  ) {}
+
+  send<T extends CollectorMessageType>(type: T, body: CollectorMessageBody<T>): void {
+    if (!this.closing) this.worker.post({ t: 'send', id: this.id, type, body });
+  }
+
+  close(code: number, errorCode?: ErrorCode, message?: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.worker.post({ t: 'close', id: this.id, code, ...(errorCode ? { errorCode } : {}), ...(message ? { message } : {}) });
+  }
+
+  committed(upToSeq: number, rejected: { seq: number; code: string }[]): void {
+    this.worker.ack(this.id, upToSeq, rejected);
+  }
+
+  failed(): void {
+    this.worker.fail(this.id);
+  }
+}
+
+/** One worker process and the connections it holds. */
+class GatewayWorker {
+  readonly links = new Map<number, RemoteConnection>();
+  ready = false;
+  /** From the worker's latest report (every second). */
+  rssBytes = 0;
+  cpuSeconds = 0;
+  private acks: [number, number, { seq: number; code: string }[]][] = [];
+  private failedIds: number[] = [];
+  private flushQueued = false;
+
+  constructor(
+    readonly index: number,
+    readonly child: ChildProcess,
+  ) {}
+
+  post(m: ToWorker, handle?: NativeHandle, done?: (err: Error | null) => void): void {
+    if (!this.child.connected) {
+      handle?.close();
+      done?.(new Error('the gateway worker is gone'));
+      return;
+    }
+    this.child.send(m, handle as Parameters<ChildProcess['send']>[1], (err) => {
+      // Node closes a net.Socket it has passed, but not a bare handle: once the message (and with it
+      // a duplicate of the descriptor) is written, this process's copy must go, or the connection
+      // would outlive the worker holding it.
+      handle?.close();
+      done?.(err);
+    });
+  }
+
+  ack(id: number, upToSeq: number, rejected: { seq: number; code: string }[]): void {
+    this.acks.push([id, upToSeq, rejected]);
+    this.queueFlush();
+  }
+
+  fail(id: number): void {
+    this.failedIds.push(id);
+    this.queueFlush();
+  }
+
+  /** Every ack of one commit goes in one IPC message: the ingest queue acks all its targets in one go. */
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      if (this.acks.length) this.post({ t: 'acks', acks: this.acks });
+      if (this.failedIds.length) this.post({ t: 'failed', ids: this.failedIds });
+      this.acks = [];
+      this.failedIds = [];
+    });
+  }
+}
+
+/**
+ * The main process's side of `--gateway-workers N`: forks N gateway workers, hands each
+ * authenticated agent socket to the least busy one, feeds their messages to the ingest queue and
+ * routes acks, config and closes back. A worker that dies takes its connections with it (their
+ * agents reconnect and resend what was not acked) and is replaced.
+ */
+export class GatewayPool {
+  private readonly workers: GatewayWorker[] = [];
+  private nextId = 1;
+  private closing = false;
+  private readonly script = workerScript();
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  /** Starts every worker; resolves when all are ready. */
+  async start(): Promise<void> {
+    await Promise.all(Array.from({ length: this.opts.workers }, (_, i) => this.spawn(i)));
+  }
+
+  get size(): number {
+    return this.workers.filter((w) => w?.ready).length;
+  }
+
+  /** Each worker as last reported, for metrics, benchmarks and tests. */
+  status(): GatewayWorkerStatus[] {
+    return this.workers.map((w) => ({
+      worker: w.index,
+      pid: w.child.pid ?? 0,
+      ready: w.ready,
+      connections: w.links.size,
+      rssBytes: w.rssBytes,
+      cpuSeconds: w.cpuSeconds,
+    }));
+  }
+
+  private spawn(index: number): Promise<void> {
+    const child = fork(this.script, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+      // The main process's flags, bar a debugger port the worker could not share.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
+    });
+    const worker = new GatewayWorker(index, child);
+    this.workers[index] = worker;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`gateway worker ${index} did not start within 15 s`)), 15_000);
+      child.on('message', (m: FromWorker) => {
+        if (m.t === 'ready') {
+          clearTimeout(timer);
+          worker.ready = true;
+          this.opts.log.info({ worker: index, pid: child.pid }, 'gateway worker ready');
+          resolve();
+          return;
+        }
+        this.onMessage(worker, m);
+      });
+      child.on('error', (err) => this.opts.log.error({ err, worker: index }, 'gateway worker error'));
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        worker.ready = false;
+        const lost = [...worker.links.values()];
+        worker.links.clear();
+        for (const link of lost) this.opts.hooks.onClose(link);
+        if (this.closing) return;
+        this.opts.log.error({ worker: index, code, signal, connections: lost.length }, 'gateway worker exited: its agents will reconnect; starting another');
+        reject(new Error(`gateway worker ${index} exited (${signal ?? code})`));
+        setTimeout(() => {
+          if (!this.closing) this.spawn(index).catch((err: unknown) => this.opts.log.error({ err, worker: index }, 'could not restart a gateway worker'));
+        }, 1000).unref();
+      });
+      worker.post({ t: 'init', worker: index, settings: this.opts.settings, logLevel: this.opts.logLevel, pretty: this.opts.prettyLogs });
+    });
+  }
+
+  private onMessage(worker: GatewayWorker, m: FromWorker): void {
+    switch (m.t) {
+      case 'in': {
+        const sink = this.opts.sink;
+        for (const item of m.items) {
+          const link = worker.links.get(item.c);
+          if (!link) continue;
+          if ('e' in item) {
+            if (item.e.type === 'heartbeat') link.lastHeartbeat = item.e.body as AgentMessageBody<'heartbeat'>;
+            sink.message(link, item.e, item.j);
+          } else sink.reject(link, item.r);
+        }
+        return;
+      }
+      case 'hello': {
+        const link = worker.links.get(m.id);
+        if (!link) return;
+        link.agentVersion = m.agentVersion;
+        this.opts.hooks.onHello(link);
+        return;
+      }
+      case 'closed': {
+        const link = worker.links.get(m.id);
+        if (!link) return;
+        worker.links.delete(m.id);
+        this.opts.hooks.onClose(link);
+        return;
+      }
+      case 'report':
+        this.opts.metrics.frameCounts(m.counts);
+        worker.rssBytes = m.rssBytes;
+        worker.cpuSeconds = m.cpuSeconds;
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  /**
+   * Hands an authenticated agent's connection (its socket's handle, the upgrade request not yet
+   * answered) to the least busy worker. Returns the link, or undefined when no worker is ready.
+   */
+  handoff(
+    agent: { agentId: string; hostId: string },
+    headers: Record<string, string | string[] | undefined>,
+    head: Buffer,
+    handle: NativeHandle,
+  ): AgentLink | undefined {
+    let worker: GatewayWorker | undefined;
+    for (const w of this.workers) if (w?.ready && (!worker || w.links.size < worker.links.size)) worker = w;
+    if (!worker || this.closing) return undefined;
+    const id = this.nextId++;
+    const link = new RemoteConnection(id, agent.agentId, agent.hostId, worker);
+    worker.links.set(id, link);
+    const chosen = worker;
+    chosen.post({ t: 'conn', id, agentId: agent.agentId, hostId: agent.hostId, headers, head: head.toString('base64') }, handle, (err) => {
+      // (the handle is closed here either way: sent, it lives on in the worker)
+      if (!err) return;
+      this.opts.log.warn({ err, worker: chosen.index }, 'could not hand an agent socket to a gateway worker');
+      if (chosen.links.delete(id)) this.opts.hooks.onClose(link);
+    });
+    return link;
+  }
+
+  /** Closes every connection (1001) and stops the workers; kills one that lingers past `graceMs`. */
+  async close(graceMs = 3000): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (!w || w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => w.child.kill('SIGKILL'), graceMs);
+            w.child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            w.post({ t: 'shutdown' });
+          }),
+      ),
+    );
+  }
+}

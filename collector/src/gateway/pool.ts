@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AgentMessageBody, CollectorMessageBody, CollectorMessageType, ErrorCode } from '@vigil/shared';
 import type { AgentLink, ConnectionSettings, IngestSink } from '../services/agent-connection.js';
-import type { FrameCounts, FromWorker, ToWorker } from './ipc.js';
+import type { Duplex } from 'node:stream';
+import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type ToWorker } from './ipc.js';
 
 /** A socket's OS handle (libuv TCP wrap), detached from its net.Socket, as `child.send` passes it. */
 export interface NativeHandle {
@@ -100,20 +101,27 @@ class GatewayWorker {
   constructor(
     readonly index: number,
     readonly child: ChildProcess,
+    readonly data: Duplex,
   ) {}
 
-  post(m: ToWorker, handle?: NativeHandle, done?: (err: Error | null) => void): void {
+  /** A message over the data pipe. */
+  post(m: ToWorker): void {
+    if (!this.data.destroyed) writeLine(this.data, m);
+  }
+
+  /** A socket, over the IPC channel; its handle is closed here once sent (or not). */
+  handOver(m: ConnMessage, handle: NativeHandle, done: (err: Error | null) => void): void {
     if (!this.child.connected) {
-      handle?.close();
-      done?.(new Error('the gateway worker is gone'));
+      handle.close();
+      done(new Error('the gateway worker is gone'));
       return;
     }
-    this.child.send(m, handle as Parameters<ChildProcess['send']>[1], (err) => {
+    this.child.send(m, handle as unknown as Parameters<ChildProcess['send']>[1], (err) => {
       // Node closes a net.Socket it has passed, but not a bare handle: once the message (and with it
       // a duplicate of the descriptor) is written, this process's copy must go, or the connection
       // would outlive the worker holding it.
-      handle?.close();
-      done?.(err);
+      handle.close();
+      done(err);
     });
   }
 
@@ -178,16 +186,19 @@ export class GatewayPool {
 
   private spawn(index: number): Promise<void> {
     const child = fork(this.script, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // fd 3: Node's IPC channel (sockets); fd 4 (DATA_FD): the data pipe (everything else).
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
       serialization: 'json',
       // The main process's flags, bar a debugger port the worker could not share.
       execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
     });
-    const worker = new GatewayWorker(index, child);
+    const data = child.stdio[DATA_FD] as Duplex;
+    data.on('error', (err) => this.opts.log.debug({ err, worker: index }, 'gateway worker data pipe error'));
+    const worker = new GatewayWorker(index, child, data);
     this.workers[index] = worker;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`gateway worker ${index} did not start within 15 s`)), 15_000);
-      child.on('message', (m: FromWorker) => {
+      readLines<FromWorker>(data, (m) => {
         if (m.t === 'ready') {
           clearTimeout(timer);
           worker.ready = true;
@@ -270,8 +281,7 @@ export class GatewayPool {
     const link = new RemoteConnection(id, agent.agentId, agent.hostId, worker);
     worker.links.set(id, link);
     const chosen = worker;
-    chosen.post({ t: 'conn', id, agentId: agent.agentId, hostId: agent.hostId, headers, head: head.toString('base64') }, handle, (err) => {
-      // (the handle is closed here either way: sent, it lives on in the worker)
+    chosen.handOver({ t: 'conn', id, agentId: agent.agentId, hostId: agent.hostId, headers, head: head.toString('base64') }, handle, (err) => {
       if (!err) return;
       this.opts.log.warn({ err, worker: chosen.index }, 'could not hand an agent socket to a gateway worker');
       if (chosen.links.delete(id)) this.opts.hooks.onClose(link);

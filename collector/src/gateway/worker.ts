@@ -9,7 +9,7 @@ import type { Rejection } from '../db/ingest-repository.js';
 import { loggerOptions } from '../logger.js';
 import { AgentConnection, type ConnectionMetrics, type IngestSink } from '../services/agent-connection.js';
 import type { AckTarget } from '../services/ingest-queue.js';
-import type { FrameCounts, FromWorker, InboundItem, ToWorker } from './ipc.js';
+import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type InboundItem, type ToWorker } from './ipc.js';
 
 /*
  * A gateway worker process (started by the collector's main process with `--gateway-workers N`;
@@ -22,8 +22,11 @@ if (!process.send) {
   process.stderr.write('vigil-collector gateway worker: started by the collector (--gateway-workers), not by hand\n');
   process.exit(2);
 }
+/** Everything but sockets goes over the data pipe (see ipc.ts). */
+const data = new Socket({ fd: DATA_FD, readable: true, writable: true });
+let dataOpen = true;
 /** After the main process has gone, there is no one to tell. */
-const send = (m: FromWorker): boolean => (process.connected ? process.send!(m) : false);
+const send = (m: FromWorker): boolean => (dataOpen ? writeLine(data, m) : false);
 
 /** Items waiting to go to the main process; sent in one IPC message per turn of the event loop. */
 let pending: InboundItem[] = [];
@@ -90,7 +93,7 @@ let log: FastifyBaseLogger = pino({ level: 'info' }) as unknown as FastifyBaseLo
 let wss: WebSocketServer | undefined;
 let settings: Extract<ToWorker, { t: 'init' }>['settings'] | undefined;
 
-function accept(m: Extract<ToWorker, { t: 'conn' }>, handle: unknown): void {
+function accept(m: ConnMessage, handle: unknown): void {
   if (!handle) return post({ t: 'closed', id: m.id });
   // The main process sent the bare OS handle (see detachForHandoff in plugins/agent-gateway.ts).
   const socket = new Socket({ handle, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
@@ -127,7 +130,11 @@ function shutdown(): void {
   setTimeout(() => process.exit(0), 200);
 }
 
-process.on('message', (m: ToWorker, handle?: unknown) => {
+process.on('message', (m: ConnMessage, handle?: unknown) => {
+  if (m.t === 'conn') accept(m, handle);
+});
+
+readLines<ToWorker>(data, (m) => {
   switch (m.t) {
     case 'init':
       settings = m.settings;
@@ -138,8 +145,6 @@ process.on('message', (m: ToWorker, handle?: unknown) => {
       wss = new WebSocketServer({ noServer: true, maxPayload: m.settings.maxFrameBytes * 4, perMessageDeflate: false });
       post({ t: 'ready' });
       return;
-    case 'conn':
-      return accept(m, handle);
     case 'acks':
       for (const [id, upTo, rejected] of m.acks) connections.get(id)?.committed(upTo, rejected);
       return;
@@ -158,7 +163,11 @@ process.on('message', (m: ToWorker, handle?: unknown) => {
 });
 
 // The main process went away: nothing can be committed any more, so let the agents reconnect elsewhere.
-process.on('disconnect', () => {
+const orphaned = () => {
+  dataOpen = false;
   for (const c of connections.values()) c.close(CLOSE_CODES.goingAway, 'VIGIL_ERR_SHUTTING_DOWN');
   setTimeout(() => process.exit(0), 200).unref();
-});
+};
+data.on('close', orphaned);
+data.on('error', () => data.destroy());
+process.on('disconnect', orphaned);

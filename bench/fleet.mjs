@@ -477,118 +477,129 @@ export async function benchFleet({
     const probes = await probeAgents(collector.url, probeCount);
 
     for (const agents of tiers) {
-      const before = sim?.agents ?? 0;
-      const added = agents - before;
-      const tier = { agents, added };
-      result.tiers.push(tier);
-      log(`fleet tier ${agents.toLocaleString('en')}: adding ${added.toLocaleString('en')} agents`);
+      try {
+        const before = sim?.agents ?? 0;
+        const added = agents - before;
+        const tier = { agents, added };
+        result.tiers.push(tier);
+        log(`fleet tier ${agents.toLocaleString('en')}: adding ${added.toLocaleString('en')} agents`);
 
-      // --- ramp: enrol, connect, snapshots committed
-      const simPids = () => sim?.pids ?? [];
-      const r0 = sim ? await sim.stats({ resetWindow: true }) : null;
-      const ramp = sampler({ ...groups(), simulator: simPids });
-      const tcp0 = tcpCounters();
-      const rampFrom = monoUs();
-      const tRamp = performance.now();
-      const simOptions = { collectorUrl: collector.url, seed, enrolSecret: ENROL_SECRET, eventsPerAgentPerHour, stateFile: path.join(work, 'sim-state.json'), progress, progressSeconds: 10, execArgv: ['--expose-gc'] };
-      let ready;
-      if (!sim) {
-        sim = startShardedSimulation({ ...simOptions, agents: added });
-        ready = await Promise.race([sim.ready, sim.failed]);
-      } else ready = await Promise.race([sim.grow(added), sim.failed]);
-      const connectedMs = performance.now() - tRamp;
-      let st;
-      for (const deadline = performance.now() + 300_000 + added * 20; ; ) {
-        st = await sim.stats();
-        if (st.snapshotAckLatencyMs.n >= agents && st.messages.pending < agents / 100 + 10) break;
-        if (performance.now() > deadline) throw new Error(`tier ${agents}: snapshots not all acknowledged in time (${st.snapshotAckLatencyMs.n} of ${agents})`);
-        await sleep(500);
-      }
-      mark(`${agents}: ramp (enrol, connect, snapshots)`, rampFrom, monoUs());
-      tier.simulatorProcesses = sim.pids.length;
-      tier.connect = {
-        enrolledAllSeconds: ready.enrolledSeconds,
-        connectedAllSeconds: r1(connectedMs / 1000),
-        snapshotsCommittedSeconds: r1((performance.now() - tRamp) / 1000),
-        enrolmentsPerSecond: ready.enrolledSeconds ? Math.round(added / ready.enrolledSeconds) : null,
-        snapshotAckMs: st.windowSnapshotAckLatencyMs,
-        reconnects: st.connections.reconnects - (r0?.connections.reconnects ?? 0),
-        socketErrors: diff(r0?.connections.socketErrors ?? {}, st.connections.socketErrors),
-        tcp: diff(tcp0, tcpCounters()),
-        ...ramp(),
-      };
-      log(`fleet tier ${agents.toLocaleString('en')}: enrolled in ${ready.enrolledSeconds} s, connected in ${tier.connect.connectedAllSeconds} s, snapshots committed in ${tier.connect.snapshotsCommittedSeconds} s`);
-
-      // --- steady window
-      await sleep(5000);
-      const steadyFrom = monoUs();
-      const s0 = await sim.stats({ resetWindow: true });
-      const steady = sampler({ ...groups(), simulator: simPids, bench: () => [process.pid] });
-      await sleep(steadySeconds * 1000);
-      const steadyOut = steady();
-      mark(`${agents}: steady`, steadyFrom, monoUs());
-      const s1 = await sim.stats({ gc: true, resetWindow: true });
-      const pidsNow = processTree(primary);
-      const treeRss = rssOf(pidsNow);
-      const sent = (s) => Object.values(s.messages.sent).reduce((a, b) => a + b, 0);
-      tier.steady = {
-        ...steadyOut,
-        connected: s1.connections.connected,
-        framesPerSecond: r1((sent(s1) - sent(s0)) / steadyOut.seconds),
-        ackedPerSecond: r1((s1.messages.acked - s0.messages.acked) / steadyOut.seconds),
-        ackMs: s1.windowAckLatencyMs,
-        collectorMetrics: await scrapeMetrics(collector.url),
-      };
-      tier.memory = {
-        treeRssMiB: r1(treeRss / MiB),
-        primaryRssMiB: r1(rssOf([primary]) / MiB),
-        workersRssMiB: r1(rssOf(pidsNow.slice(1)) / MiB),
-        bytesPerAgent: Math.round((treeRss - idleTreeRss) / agents),
-      };
-      tier.simulator = {
-        processes: sim.pids.length,
-        rssMiB: r1(s1.process.rssBytes / MiB),
-        bytesPerAgent: s1.process.bytesPerAgent,
-        cpuSeconds: s1.process.cpuSeconds,
-        eventLoopDelayMs: s1.process.eventLoopDelayMs,
-      };
-      log(`fleet tier ${agents.toLocaleString('en')}: steady: collector CPU ${steadyOut.collector.cpuPercentOfOneCore} % of one core, ${tier.memory.bytesPerAgent} bytes per agent`);
-
-      // --- alert latency at this load
-      if (attaches > 0 && probeCount > 0) {
-        const { probes: conns, feed, close } = await probes.connect();
-        const latencyFrom = monoUs();
-        const latency = sampler(groups());
-        try {
-          const lat = await measureAlertLatency({ probes: conns, feed, count: attaches, rate: attachRate, timeoutMs: 120_000 + (attaches / attachRate) * 1000, serialPrefix: `FLEETBENCH${agents}X` });
-          tier.alertLatency = { attaches, attachRatePerSecond: attachRate, probeAgents: probeCount, ...lat, collector: latency().collector, fleetAckMs: (await sim.stats({ resetWindow: true })).windowAckLatencyMs };
-        } finally {
-          close();
+        // --- ramp: enrol, connect, snapshots committed
+        const simPids = () => sim?.pids ?? [];
+        const r0 = sim ? await sim.stats({ resetWindow: true }) : null;
+        const ramp = sampler({ ...groups(), simulator: simPids });
+        const tcp0 = tcpCounters();
+        const rampFrom = monoUs();
+        const tRamp = performance.now();
+        const simOptions = { collectorUrl: collector.url, seed, enrolSecret: ENROL_SECRET, eventsPerAgentPerHour, stateFile: path.join(work, 'sim-state.json'), progress, progressSeconds: 10, execArgv: ['--expose-gc'] };
+        let ready;
+        if (!sim) {
+          sim = startShardedSimulation({ ...simOptions, agents: added });
+          ready = await Promise.race([sim.ready, sim.failed]);
+        } else ready = await Promise.race([sim.grow(added), sim.failed]);
+        const connectedMs = performance.now() - tRamp;
+        // Until every snapshot is committed: failing if none is for 2 minutes, or after a bound.
+        let st;
+        for (let deadline = performance.now() + 300_000 + added * 250, lastN = -1, stalledAt = performance.now(); ; ) {
+          st = await sim.stats();
+          if (st.snapshotAckLatencyMs.n >= agents && st.messages.pending < agents / 100 + 10) break;
+          if (st.snapshotAckLatencyMs.n !== lastN) [lastN, stalledAt] = [st.snapshotAckLatencyMs.n, performance.now()];
+          if (performance.now() > deadline || performance.now() - stalledAt > 120_000) throw new Error(`tier ${agents}: snapshots not all acknowledged in time (${st.snapshotAckLatencyMs.n} of ${agents})`);
+          await sleep(500);
         }
-        mark(`${agents}: alert latency`, latencyFrom, monoUs());
-        const probeError = conns.find((p) => p.error)?.error;
-        if (probeError) throw probeError;
-      }
+        mark(`${agents}: ramp (enrol, connect, snapshots)`, rampFrom, monoUs());
+        tier.simulatorProcesses = sim.pids.length;
+        tier.connect = {
+          enrolledAllSeconds: ready.enrolledSeconds,
+          connectedAllSeconds: r1(connectedMs / 1000),
+          snapshotsCommittedSeconds: r1((performance.now() - tRamp) / 1000),
+          enrolmentsPerSecond: ready.enrolledSeconds ? Math.round(added / ready.enrolledSeconds) : null,
+          snapshotAckMs: st.windowSnapshotAckLatencyMs,
+          reconnects: st.connections.reconnects - (r0?.connections.reconnects ?? 0),
+          socketErrors: diff(r0?.connections.socketErrors ?? {}, st.connections.socketErrors),
+          tcp: diff(tcp0, tcpCounters()),
+          ...ramp(),
+        };
+        log(`fleet tier ${agents.toLocaleString('en')}: enrolled in ${ready.enrolledSeconds} s, connected in ${tier.connect.connectedAllSeconds} s, snapshots committed in ${tier.connect.snapshotsCommittedSeconds} s`);
 
-      // --- reconnect storm
-      await sleep(3000);
-      const beforeStorm = await sim.stats();
-      const storm = sampler({ ...groups(), simulator: simPids });
-      const tcpStorm = tcpCounters();
-      const stormFrom = monoUs();
-      const stormResult = await Promise.race([sim.stormReconnect({ timeoutMs: 300_000 }), sim.failed]);
-      mark(`${agents}: storm`, stormFrom, monoUs());
-      const afterStorm = await sim.stats();
-      tier.storm = { ...stormResult, tcp: diff(tcpStorm, tcpCounters()), ...storm(), refused: diff(beforeStorm.connections.refused, afterStorm.connections.refused), socketErrors: diff(beforeStorm.connections.socketErrors, afterStorm.connections.socketErrors) };
-      log(`fleet tier ${agents.toLocaleString('en')}: storm: all ${stormResult.agents.toLocaleString('en')} back in ${r1(stormResult.allBackMs / 1000)} s`);
-      await sleep(3000);
+        // --- steady window
+        await sleep(5000);
+        const steadyFrom = monoUs();
+        const s0 = await sim.stats({ resetWindow: true });
+        const steady = sampler({ ...groups(), simulator: simPids, bench: () => [process.pid] });
+        await sleep(steadySeconds * 1000);
+        const steadyOut = steady();
+        mark(`${agents}: steady`, steadyFrom, monoUs());
+        const s1 = await sim.stats({ gc: true, resetWindow: true });
+        const pidsNow = processTree(primary);
+        const treeRss = rssOf(pidsNow);
+        const sent = (s) => Object.values(s.messages.sent).reduce((a, b) => a + b, 0);
+        tier.steady = {
+          ...steadyOut,
+          connected: s1.connections.connected,
+          framesPerSecond: r1((sent(s1) - sent(s0)) / steadyOut.seconds),
+          ackedPerSecond: r1((s1.messages.acked - s0.messages.acked) / steadyOut.seconds),
+          ackMs: s1.windowAckLatencyMs,
+          collectorMetrics: await scrapeMetrics(collector.url),
+        };
+        tier.memory = {
+          treeRssMiB: r1(treeRss / MiB),
+          primaryRssMiB: r1(rssOf([primary]) / MiB),
+          workersRssMiB: r1(rssOf(pidsNow.slice(1)) / MiB),
+          bytesPerAgent: Math.round((treeRss - idleTreeRss) / agents),
+        };
+        tier.simulator = {
+          processes: sim.pids.length,
+          rssMiB: r1(s1.process.rssBytes / MiB),
+          bytesPerAgent: s1.process.bytesPerAgent,
+          cpuSeconds: s1.process.cpuSeconds,
+          eventLoopDelayMs: s1.process.eventLoopDelayMs,
+        };
+        log(`fleet tier ${agents.toLocaleString('en')}: steady: collector CPU ${steadyOut.collector.cpuPercentOfOneCore} % of one core, ${tier.memory.bytesPerAgent} bytes per agent`);
+
+        // --- alert latency at this load
+        if (attaches > 0 && probeCount > 0) {
+          const { probes: conns, feed, close } = await probes.connect();
+          const latencyFrom = monoUs();
+          const latency = sampler(groups());
+          try {
+            const lat = await measureAlertLatency({ probes: conns, feed, count: attaches, rate: attachRate, timeoutMs: 120_000 + (attaches / attachRate) * 1000, serialPrefix: `FLEETBENCH${agents}X` });
+            tier.alertLatency = { attaches, attachRatePerSecond: attachRate, probeAgents: probeCount, ...lat, collector: latency().collector, fleetAckMs: (await sim.stats({ resetWindow: true })).windowAckLatencyMs };
+          } finally {
+            close();
+          }
+          mark(`${agents}: alert latency`, latencyFrom, monoUs());
+          const probeError = conns.find((p) => p.error)?.error;
+          if (probeError) throw probeError;
+        }
+
+        // --- reconnect storm
+        await sleep(3000);
+        const beforeStorm = await sim.stats();
+        const storm = sampler({ ...groups(), simulator: simPids });
+        const tcpStorm = tcpCounters();
+        const stormFrom = monoUs();
+        const stormResult = await Promise.race([sim.stormReconnect({ timeoutMs: 300_000 }), sim.failed]);
+        mark(`${agents}: storm`, stormFrom, monoUs());
+        const afterStorm = await sim.stats();
+        tier.storm = { ...stormResult, tcp: diff(tcpStorm, tcpCounters()), ...storm(), refused: diff(beforeStorm.connections.refused, afterStorm.connections.refused), socketErrors: diff(beforeStorm.connections.socketErrors, afterStorm.connections.socketErrors) };
+        log(`fleet tier ${agents.toLocaleString('en')}: storm: all ${stormResult.agents.toLocaleString('en')} back in ${r1(stormResult.allBackMs / 1000)} s`);
+        await sleep(3000);
+      } catch (err) {
+        // What this tier measured so far stays in the results; larger tiers are not run.
+        result.error = `tier ${agents.toLocaleString('en')}: ${err.message}`;
+        log(`fleet: ${result.error}`);
+        break;
+      }
     }
 
-    // Acks still flowing after the last storm: nothing lost, nothing rejected.
-    await sleep(2000);
-    const final = await sim.stop();
-    sim = undefined;
-    result.totals = { acked: final.messages.acked, rejected: final.messages.rejected, errorFrames: final.messages.errorFrames, resent: final.messages.resent, pending: final.messages.pending, sent: final.messages.sent };
+    if (!result.error) {
+      // Acks still flowing after the last storm: nothing lost, nothing rejected.
+      await sleep(2000);
+      const final = await sim.stop();
+      sim = undefined;
+      result.totals = { acked: final.messages.acked, rejected: final.messages.rejected, errorFrames: final.messages.errorFrames, resent: final.messages.resent, pending: final.messages.pending, sent: final.messages.sent };
+    }
   } finally {
     if (sim) await sim.kill();
     const exited = new Promise((r) => collector.child.once('exit', r));
@@ -613,14 +624,20 @@ export async function benchFleet({
     } catch {
       // no data dir
     }
+    // The database (about 3.5 GB per 10,000 agents) goes, whether the run succeeded or not.
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(path.join(work, 'sim-state.json'), { force: true });
   }
   result.minutes = r1((performance.now() - t0) / 60_000);
-  if (cpuProf) {
-    const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${primary}.`));
-    if (file) result.profile = { file: profileDir ? path.join(profDir, file) : undefined, phases: summariseCpuProfile(path.join(profDir, file), marks.filter((w) => w.fromUs && w.toUs)) };
+  try {
+    if (cpuProf) {
+      const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${primary}.`));
+      if (file) result.profile = { file: profileDir ? path.join(profDir, file) : undefined, phases: summariseCpuProfile(path.join(profDir, file), marks.filter((w) => w.fromUs && w.toUs)) };
+    }
+  } finally {
+    // A profile asked for lives in profileDir; the rest of the run's directory goes.
+    fs.rmSync(work, { recursive: true, force: true });
   }
-  // The database (about 3.3 GB per 10,000 agents) goes; a profile asked for lives in profileDir.
-  fs.rmSync(work, { recursive: true, force: true });
   return result;
 }
 

@@ -59,7 +59,15 @@ function fleetSection(f) {
   if (!f?.tiers?.length) return '';
   const tiers = f.tiers;
   const errors = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
-  const row = (label, cell) => `| ${label} | ${tiers.map((t) => cell(t) ?? '—').join(' | ')} |`;
+  /** A tier that failed part-way has only what it measured: the rest of its column is '—'. */
+  const cellOf = (cell, t) => {
+    try {
+      return cell(t) ?? '—';
+    } catch {
+      return '—';
+    }
+  };
+  const row = (label, cell) => `| ${label} | ${tiers.map((t) => cellOf(cell, t)).join(' | ')} |`;
   const workers = f.gatewayWorkers > 0;
   const cpuRss = (g) => (g ? `${g.cpuPercentOfOneCore} % CPU, RSS ${g.rssMiB.end} MiB` : '—');
   const idle = f.collectorIdle;
@@ -90,7 +98,7 @@ ${row('**reconnect storm: every agent back** (connected, `config` received)', (t
 ${row('… connection attempts, socket errors, kernel listen-queue overflows; collector CPU', (t) => `${n(t.storm.connectionAttempts)}, ${n(errors(t.storm.socketErrors))}, ${n(t.storm.tcp?.ListenOverflows ?? 0)}; ${t.storm.collector.cpuPercentOfOneCore} %`)}
 ${row('simulator: RSS, per agent; CPU ramp / steady (% of one core, all its processes)', (t) => `${t.simulator.rssMiB} MiB, ${kib(t.simulator.bytesPerAgent)}; ${t.connect.simulator.cpuPercentOfOneCore} % / ${t.steady.simulator.cpuPercentOfOneCore} %`)}
 
-Idle collector before the first tier: ${idle.treeRssMiB} MiB${workers ? ` over ${idle.processes} processes (main ${idle.primaryRssMiB} MiB, workers ${idle.workersRssMiB} MiB)` : ''}. Alert-latency target: p99 ≤ 250 ms at 10,000 agents.
+${f.error ? `**The run stopped at ${f.error}** — the columns show what was measured until then.\n\n` : ''}Idle collector before the first tier: ${idle.treeRssMiB} MiB${workers ? ` over ${idle.processes} processes (main ${idle.primaryRssMiB} MiB, workers ${idle.workersRssMiB} MiB)` : ''}. Alert-latency target: p99 ≤ 250 ms at 10,000 agents.
 ${f.totals ? `Messages over the whole run: ${n(f.totals.acked)} acked, ${n(f.totals.rejected)} rejected, ${n(errors(f.totals.errorFrames))} error frames, ${n(f.totals.pending)} pending at the end. ` : ''}Database at the end: ${n(f.databaseMiB)} MiB. The fleet part took ${f.minutes} min, ${n(last.agents)} agents at the end.
 
 **How the 2 cores are shared.** Nothing is pinned: the collector${workers ? ' (main process and workers)' : ''}, the simulator children (every agent of

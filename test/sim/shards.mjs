@@ -254,10 +254,12 @@ export function startShardedSimulation(o) {
     );
     shards.push(...added);
     const tGrow = performance.now();
+    // A bound, not an expectation: a collector busy ingesting snapshots on a shared 2-core machine
+    // has taken 30 s per 1,000 agents to connect them.
     return Promise.all(
       added.map((s, i) => {
         const sharedState = [...saved].filter(([idx]) => idx >= s.firstIndex && idx < s.firstIndex + s.agents);
-        return s.call('start', { options: { ...simOptions, firstIndex: s.firstIndex, agents: s.agents, sharedState, progress, progressLabel: `${shards.length - added.length + i + 1}/${shards.length}` } }, 60_000 + s.agents * 60);
+        return s.call('start', { options: { ...simOptions, firstIndex: s.firstIndex, agents: s.agents, sharedState, progress, progressLabel: `${shards.length - added.length + i + 1}/${shards.length}` } }, 60_000 + s.agents * 250);
       }),
     ).then((parts) => ({
       agents: n,

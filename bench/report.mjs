@@ -103,7 +103,15 @@ ${f.totals ? `Messages over the whole run: ${n(f.totals.acked)} acked, ${n(f.tot
 
 **How the 2 cores are shared.** Nothing is pinned: the collector${workers ? ' (main process and workers)' : ''}, the simulator children (every agent of
 one on its event loop) and the bench process (the probe agents, the alert feed and the /proc sampling, where the
-alert-latency timestamps are taken). A tier's ramp is bound by the collector's main process ingesting snapshots.
+alert-latency timestamps are taken). A tier's ramp is bound by the collector's main process, which ingests every
+snapshot (milliseconds of CPU each) and also accepts, authenticates and hands over every connection${
+    tiers.some((t) => errors(t.connect?.socketErrors) > 0)
+      ? `: where the ramp shows socket errors (${tiers
+          .filter((t) => errors(t.connect?.socketErrors) > 0)
+          .map((t) => `${n(t.agents)}: ${Object.entries(t.connect.socketErrors).map(([k, v]) => `${n(v)} × ${k}`).join(', ')}`)
+          .join('; ')}) it did not keep up with the connections, and agents retried with backoff`
+      : ''
+  }.${f.totals && errors(f.totals.errorFrames) > 0 ? ` Error frames from the collector: ${Object.entries(f.totals.errorFrames).map(([k, v]) => `${n(v)} × \`${k}\``).join(', ')}.` : ''}
 `;
 }
 

@@ -1,39 +1,42 @@
-// A fleet against one collector: N simulated agents (test/sim, in a child process) enrol, connect,
-// send their snapshots, then heartbeat every 30 s with background events, while this process
-// measures the collector (a child process too, the real built one via lib.mjs):
+// Fleet scale: a simulated fleet (test/sim, in child processes) grown tier by tier against one
+// collector — by default 10,000, then 20,000, then 50,000 agents — measuring at each tier:
 //
-// * time to enrol and connect all N, and until every snapshot is committed;
-// * the collector's CPU and RSS over a steady window, and RSS per connected agent;
+// * the ramp of the agents it adds: time to enrol and connect them all, and until every
+//   snapshot is committed (the collector spends milliseconds of CPU on each host's inventory);
+// * a steady window (30 s heartbeats, background events): the collector's CPU and RSS, and its
+//   memory per connected agent = (collector RSS at the end of the window − idle RSS) ÷ agents;
 // * alert latency at that load: a few extra agents in this process plug in unapproved sticks and
 //   time `usb.attached` → `opened` on the live feed (/api/v1/alerts/stream);
 // * a reconnect storm: every fleet connection dropped at once; time until every agent is
 //   connected again and has had `config` back for its hello;
-// * optionally (`cpuProf`) the collector's CPU profile, cut into the phases above.
+// * optionally (`cpuProf`) the collector's CPU profile, cut into those phases.
 //
-// Three processes share the machine's (two) cores, nothing pinned: the collector; the simulator
-// (test/sim/child.mjs under fork: one event loop for the whole fleet, about 25 % of a core while
-// 10,000 agents enrol and send snapshots, 6 % in steady state); and this one (the probe agents,
-// the feed and /proc sampling: next to nothing), so its timestamps are not delayed by the fleet.
+// One process here may hold at most `ulimit -Hn` (20,000) open files, so past about 19,000 agents
+// the collector runs with `--gateway-workers N`: its main process authenticates each agent's
+// upgrade and hands the socket to one of N gateway child processes, and stays the only writer to
+// the store. The collector is then a process tree: its CPU and RSS are summed over the tree, and
+// given for the main process and the workers apart. The simulator likewise runs one child per
+// 15,000 agents at most (test/sim/shards.mjs).
 //
-// One collector process holds every agent's socket, so N is capped by the open-file limit
-// (ulimit -Hn; Node raises the soft limit to it): 20,000+ agents need the gateway spread over
-// several processes, which Vigil does not have.
+// The processes share the machine's cores, nothing pinned: the collector (and its workers), the
+// simulator children, and this one (the probe agents, the feed and /proc sampling: next to
+// nothing), so its timestamps are not delayed by the fleet.
 //
-// Run alone: `node bench/fleet.mjs [agents] [--cpu-prof] [--profile-dir=DIR] [--collector-arg=--flag=value]…
+// Run alone: `node bench/fleet.mjs [tiers, e.g. 10000,20000,50000] [--gateway-workers=N]
+// [--steady-seconds=S] [--cpu-prof] [--profile-dir=DIR] [--collector-arg=--flag=value]…
 // [--collector-node-arg=--flag]… [--progress]` (prints JSON).
-import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { agentEnvelope } from '@vigil/shared';
 import { fleetPolicyText } from '../test/sim/fleet-policy.mjs';
+import { AGENTS_PER_PROCESS, startShardedSimulation } from '../test/sim/shards.mjs';
 import { loadTemplates } from '../test/sim/templates.mjs';
-import { ADMIN_TOKEN, connectAgent, cpuSeconds, ENROL_SECRET, enrol, ROOT, rssBytes, startCollector, tempDir } from './lib.mjs';
+import { ADMIN_TOKEN, connectAgent, cpuSeconds, ENROL_SECRET, enrol, processTree, ROOT, rssOf, startCollector, tempDir } from './lib.mjs';
 
-const SIM_CHILD = path.join(ROOT, 'test/sim/child.mjs');
 const MiB = 2 ** 20;
-/** File descriptors a collector needs besides agent sockets: SQLite, the listener, API clients, slack. */
+/** File descriptors a collector process needs besides agent sockets: SQLite, the listener, API clients, slack. */
 const FD_RESERVE = 1000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -53,41 +56,6 @@ function percentiles(ms) {
   const s = [...ms].sort((a, b) => a - b);
   const at = (p) => r1(s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]);
   return { n: s.length, p50: at(50), p95: at(95), p99: at(99), max: r1(s.at(-1)), mean: r1(s.reduce((a, b) => a + b, 0) / s.length) };
-}
-
-/** The simulator in a child process, driven over IPC (test/sim/child.mjs). */
-function startSimChild() {
-  const child = fork(SIM_CHILD, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const waiting = new Map();
-  let next = 0;
-  let fatal;
-  child.on('message', (m) => {
-    if (m.fatal) {
-      fatal = new Error(`simulator: ${m.fatal}`);
-      for (const w of waiting.values()) w.reject(fatal);
-      return;
-    }
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.ok) w?.resolve(m.result);
-    else w?.reject(new Error(`simulator: ${m.error}`));
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  const call = (cmd, extra = {}, timeoutMs = 600_000) =>
-    new Promise((resolve, reject) => {
-      if (fatal) return reject(fatal);
-      const id = ++next;
-      const t = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`simulator: no answer to ${cmd} in ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(id, {
-        resolve: (v) => (clearTimeout(t), resolve(v)),
-        reject: (e) => (clearTimeout(t), reject(e)),
-      });
-      child.send({ id, cmd, ...extra });
-    });
-  return { child, pid: child.pid, call, exited };
 }
 
 /** A few numbers from the collector's /metrics, when it has them (and this build serves them). */
@@ -131,37 +99,73 @@ function writeBytes(pid) {
   }
 }
 
-/** Samples a process's CPU share and RSS once a second until stopped. */
-function sampler(pids) {
-  const series = Object.fromEntries(Object.keys(pids).map((k) => [k, { rss: [], cpu0: cpuSeconds(pids[k]), io0: writeBytes(pids[k]) }]));
+const cpuOf = (pid) => {
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Samples groups of processes once a second until stopped: each group's CPU (summed over its
+ * processes, as % of one core) and RSS (summed; min, mean, max of the samples). A group is a
+ * function returning its pids now, so workers that appear or go are counted while they live.
+ */
+function sampler(groups) {
+  const series = {};
+  const cpu0 = new Map();
+  const seen = (pids) => {
+    for (const p of pids) if (!cpu0.has(p)) cpu0.set(p, cpuOf(p) ?? 0);
+    return pids;
+  };
+  for (const [k, pidsOf] of Object.entries(groups)) {
+    const pids = seen(pidsOf());
+    series[k] = { rss: [], pids: new Set(pids), io0: sumIo(pids) };
+  }
   const t0 = performance.now();
-  const timer = setInterval(() => {
-    for (const [k, pid] of Object.entries(pids)) {
-      try {
-        series[k].rss.push(rssBytes(pid));
-      } catch {
-        // exited
-      }
+  const sample = () => {
+    for (const [k, pidsOf] of Object.entries(groups)) {
+      const pids = seen(pidsOf());
+      for (const p of pids) series[k].pids.add(p);
+      series[k].rss.push(rssOf(pids));
     }
-  }, 1000);
+  };
+  const timer = setInterval(sample, 1000);
   return () => {
     clearInterval(timer);
+    sample();
     const seconds = (performance.now() - t0) / 1000;
     const out = { seconds: r1(seconds) };
-    for (const [k, pid] of Object.entries(pids)) {
+    for (const k of Object.keys(groups)) {
       const s = series[k];
-      const cpu = cpuSeconds(pid) - s.cpu0;
-      const rss = s.rss.length ? s.rss : [rssBytes(pid)];
-      const io = writeBytes(pid);
+      let cpu = 0;
+      for (const p of s.pids) {
+        const c = cpuOf(p);
+        if (c !== null) cpu += c - cpu0.get(p);
+      }
+      const rss = s.rss;
+      const io = sumIo([...s.pids]);
       out[k] = {
+        processes: groups[k]().length,
         cpuPercentOfOneCore: r1((cpu / seconds) * 100),
         cpuSeconds: r1(cpu),
-        rssMiB: { min: r1(Math.min(...rss) / MiB), mean: r1(rss.reduce((a, b) => a + b, 0) / rss.length / MiB), max: r1(Math.max(...rss) / MiB) },
+        rssMiB: { min: r1(Math.min(...rss) / MiB), mean: r1(rss.reduce((a, b) => a + b, 0) / rss.length / MiB), max: r1(Math.max(...rss) / MiB), end: r1(rss.at(-1) / MiB) },
         ...(io !== null && s.io0 !== null ? { writtenMiBPerSecond: r1((io - s.io0) / MiB / seconds) } : {}),
       };
     }
     return out;
   };
+}
+
+function sumIo(pids) {
+  let n = 0;
+  for (const p of pids) {
+    const w = writeBytes(p);
+    if (w === null) return null;
+    n += w;
+  }
+  return n;
 }
 
 function openFeed(url) {
@@ -191,9 +195,10 @@ const stick = (serial, busPath) => ({
 /**
  * `count` attaches round-robin over the probe agents at `rate` per second; the latency of each is
  * from just before `ws.send` to its `opened` frame on the feed. The stick is unplugged once its
- * alert has arrived, as a user would.
+ * alert has arrived, as a user would (its alert stays open, so each measurement needs sticks of
+ * its own: `serialPrefix`).
  */
-function measureAlertLatency({ probes, feed, count, rate, timeoutMs }) {
+function measureAlertLatency({ probes, feed, count, rate, timeoutMs, serialPrefix = 'FLEETBENCH' }) {
   return new Promise((resolve, reject) => {
     const pending = new Map();
     const latencies = [];
@@ -215,7 +220,7 @@ function measureAlertLatency({ probes, feed, count, rate, timeoutMs }) {
       while (sent < due) {
         const i = sent++;
         const probe = probes[i % probes.length];
-        const device = stick(`FLEETBENCH${String(i).padStart(6, '0')}`, `3-${1 + (i % 4)}`);
+        const device = stick(`${serialPrefix}${String(i).padStart(6, '0')}`, `3-${1 + (i % 4)}`);
         pending.set(device.key, { t0: performance.now(), probe, device });
         probe.send('usb.attached', { device, present: false });
       }
@@ -343,43 +348,90 @@ export function summariseCpuProfile(file, windows, top = 15) {
   return out;
 }
 
+/** Gateway workers for a fleet of `agents` (with the probe agents): none while one process can hold every socket. */
+export function autoGatewayWorkers(agents) {
+  return agents <= maxAgentsPerCollector() ? 0 : Math.ceil(agents / AGENTS_PER_PROCESS);
+}
+
+/** Enrols `count` probe agents once; `connect()` opens their sockets (and the alert feed) for one measurement. */
+async function probeAgents(url, count) {
+  const creds = [];
+  for (let i = 0; i < count; i++) creds.push(await enrol(url, `fleet-probe-${i}`));
+  const next = new Map(creds.map((c) => [c.agentId, 1]));
+  return {
+    async connect() {
+      const probes = await Promise.all(
+        creds.map(async (c) => {
+          const ws = await connectAgent(url, c);
+          const p = { ws };
+          ws.on('message', (d) => {
+            const f = JSON.parse(String(d));
+            if (f.type === 'ack' && f.body.rejected?.length) p.error = new Error(`probe rejected: ${JSON.stringify(f.body.rejected)}`);
+          });
+          p.send = (type, body) => {
+            const seq = next.get(c.agentId);
+            next.set(c.agentId, seq + 1);
+            ws.send(JSON.stringify(agentEnvelope(type, seq, body)));
+          };
+          return p;
+        }),
+      );
+      const feed = await openFeed(url);
+      return {
+        probes,
+        feed,
+        close() {
+          feed.close();
+          for (const p of probes) p.ws.close();
+        },
+      };
+    },
+  };
+}
+
 /**
  * @param {object} o
- * @param {number} [o.agents] simulated agents (one collector process: at most ulimit -Hn − 1000)
+ * @param {number[]} [o.tiers] fleet sizes, growing: each tier adds agents to the fleet already connected
+ * @param {number} [o.gatewayWorkers] the collector's `--gateway-workers` (default: none while one
+ *   collector process can hold every agent socket, else one per 15,000 agents of the last tier, for every tier)
  * @param {number} [o.heartbeatSeconds]
  * @param {number} [o.eventsPerAgentPerHour] background events per agent
- * @param {number} [o.steadySeconds] the steady window
+ * @param {number} [o.steadySeconds] the steady window of each tier
  * @param {number} [o.probeAgents] agents in this process that plug in sticks for the latency measurement
- * @param {number} [o.attaches]
+ * @param {number} [o.attaches] per tier
  * @param {number} [o.attachRate] per second
- * @param {boolean} [o.cpuProf] profile the collector (node --cpu-prof) and summarise each phase
+ * @param {boolean} [o.cpuProf] profile the collector's main process (node --cpu-prof) and summarise each phase
  * @param {string} [o.profileDir] keep the .cpuprofile there (default: the run's temp dir, removed)
  * @param {string[]} [o.collectorArgs] more `vigil-collector serve` flags (experiments)
  * @param {string[]} [o.collectorNodeArgs] more flags for the collector's node (experiments, e.g. `--import=<preload>`)
+ * @param {(line: string) => void} [o.log] a line per phase
  */
 export async function benchFleet({
-  agents = 10_000,
+  tiers = [10_000, 20_000, 50_000],
+  gatewayWorkers,
   heartbeatSeconds = 30,
   eventsPerAgentPerHour = 6,
-  steadySeconds = 60,
-  probeAgents = 10,
-  attaches = 300,
-  attachRate = 5,
+  steadySeconds = 30,
+  probeAgents: probeCount = 10,
+  attaches = 150,
+  attachRate = 10,
   seed = 'fleet-bench',
   cpuProf = false,
   profileDir,
   collectorArgs = [],
   collectorNodeArgs = [],
   progress = false,
+  log = () => {},
 } = {}) {
+  if (!tiers.length || tiers.some((n, i) => !Number.isInteger(n) || n < 1 || (i > 0 && n <= tiers[i - 1]))) throw new Error(`tiers must be growing positive whole numbers (got ${tiers.join(', ')})`);
+  const largest = tiers.at(-1) + probeCount;
+  const workers = gatewayWorkers ?? autoGatewayWorkers(largest);
   const cap = maxAgentsPerCollector();
-  if (!Number.isInteger(agents) || agents < 1) throw new Error(`agents must be a positive whole number (got ${agents})`);
-  if (agents + probeAgents > cap) {
-    throw new Error(
-      `${agents} agents do not fit in one collector process here: it may hold ${openFileLimit()} open files (ulimit -Hn), so at most about ${cap} agent sockets. ` +
-        'Beyond that the agent gateway must be spread over several collector processes, which Vigil does not have yet.',
-    );
+  if (workers === 0 && largest > cap) {
+    throw new Error(`${largest} agents do not fit in one collector process here: it may hold ${openFileLimit()} open files (ulimit -Hn), so at most about ${cap} agent sockets; use --gateway-workers`);
   }
+  if (workers > 0 && largest / workers > cap) throw new Error(`${largest} agents over ${workers} gateway workers is more than ${cap} sockets in each`);
+
   const work = tempDir('fleet');
   const dataDir = path.join(work, 'data');
   fs.mkdirSync(dataDir);
@@ -387,156 +439,253 @@ export async function benchFleet({
   const policyFile = path.join(work, 'policy.yaml');
   fs.writeFileSync(policyFile, fleetPolicyText(loadTemplates().templates));
 
-  const collector = await startCollector(dataDir, ['--policy-file', policyFile, '--heartbeat-seconds', String(heartbeatSeconds), ...collectorArgs], {
-    nodeArgs: [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...collectorNodeArgs],
+  const args = ['--policy-file', policyFile, '--heartbeat-seconds', String(heartbeatSeconds), ...(workers > 0 ? ['--gateway-workers', String(workers)] : []), ...collectorArgs];
+  const collector = await startCollector(dataDir, args, { nodeArgs: [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...collectorNodeArgs] });
+  const primary = collector.pid;
+  const descendants = descendantsWatch(primary);
+  const groups = () => ({
+    collector: () => processTree(primary),
+    collectorPrimary: () => [primary],
+    collectorWorkers: () => processTree(primary).slice(1),
   });
-  const marks = { start: monoUs() };
+  const marks = [];
+  const mark = (name, fromUs, toUs) => marks.push({ name, fromUs, toUs });
   let sim;
-  const result = { agents, heartbeatSeconds, eventsPerAgentPerHour, collectorArgs, collectorNodeArgs, processes: 'collector, simulator (test/sim/child.mjs) and this process (probe agents, feed, sampling) share the cores; nothing pinned' };
+  const result = {
+    tiers: [],
+    heartbeatSeconds,
+    eventsPerAgentPerHour,
+    steadySeconds,
+    gatewayWorkers: workers,
+    gatewayWorkersNote: workers > 0 ? `every tier ran with --gateway-workers ${workers}` : 'every agent socket in the collector main process (no gateway workers)',
+    collectorArgs: args.slice(4),
+    collectorNodeArgs,
+    probeAgents: probeCount,
+    attaches,
+    attachRatePerSecond: attachRate,
+    openFileLimit: openFileLimit(),
+    maxAgentsPerCollectorProcess: cap,
+    processes: 'collector (main process and gateway workers), simulator children (test/sim/shards.mjs) and this process (probe agents, feed, sampling) share the cores; nothing pinned',
+  };
+  const t0 = performance.now();
   try {
     await sleep(3000); // start-up work (policy load, first evaluation) out of the baseline
-    const rss0 = rssBytes(collector.pid);
-    result.collectorIdleRssMiB = r1(rss0 / MiB);
+    const idlePids = processTree(primary);
+    result.collectorIdle = { processes: idlePids.length, treeRssMiB: r1(rssOf(idlePids) / MiB), primaryRssMiB: r1(rssOf([primary]) / MiB), workersRssMiB: r1(rssOf(idlePids.slice(1)) / MiB) };
+    const idleTreeRss = rssOf(idlePids);
+    if (workers > 0 && idlePids.length < workers + 1) throw new Error(`the collector was started with --gateway-workers ${workers} but has ${idlePids.length - 1} child processes`);
+    const probes = await probeAgents(collector.url, probeCount);
 
-    // --- enrol and connect the fleet
-    sim = startSimChild();
-    const ramp = sampler({ collector: collector.pid, simulator: sim.pid });
-    const t0 = performance.now();
-    const tcpRamp = tcpCounters();
-    marks.rampFrom = monoUs();
-    const ready = await sim.call(
-      'start',
-      { options: { agents, collectorUrl: collector.url, seed, enrolSecret: ENROL_SECRET, eventsPerAgentPerHour, stateFile: path.join(work, 'sim-state.json'), progress, progressSeconds: 10 } },
-      60_000 + agents * 30,
-    );
-    const connectedMs = performance.now() - t0;
-    // Every snapshot committed: the backlog of the start is behind us.
-    let st;
-    for (const deadline = performance.now() + 300_000; ; ) {
-      st = await sim.call('stats');
-      if (st.snapshotAckLatencyMs.n >= agents && st.messages.pending < agents / 100 + 10) break;
-      if (performance.now() > deadline) throw new Error(`snapshots not all acknowledged after 300 s (${st.snapshotAckLatencyMs.n} of ${agents})`);
-      await sleep(500);
+    for (const agents of tiers) {
+      try {
+        const before = sim?.agents ?? 0;
+        const added = agents - before;
+        const tier = { agents, added };
+        result.tiers.push(tier);
+        log(`fleet tier ${agents.toLocaleString('en')}: adding ${added.toLocaleString('en')} agents`);
+
+        // --- ramp: enrol, connect, snapshots committed
+        const simPids = () => sim?.pids ?? [];
+        const r0 = sim ? await sim.stats({ resetWindow: true }) : null;
+        const ramp = sampler({ ...groups(), simulator: simPids });
+        const tcp0 = tcpCounters();
+        const rampFrom = monoUs();
+        const tRamp = performance.now();
+        const simOptions = { collectorUrl: collector.url, seed, enrolSecret: ENROL_SECRET, eventsPerAgentPerHour, stateFile: path.join(work, 'sim-state.json'), progress, progressSeconds: 10, execArgv: ['--expose-gc'] };
+        let ready;
+        if (!sim) {
+          sim = startShardedSimulation({ ...simOptions, agents: added });
+          ready = await Promise.race([sim.ready, sim.failed]);
+        } else ready = await Promise.race([sim.grow(added), sim.failed]);
+        const connectedMs = performance.now() - tRamp;
+        // Until every snapshot is committed: failing if none is for 2 minutes, or after a bound.
+        let st;
+        for (let deadline = performance.now() + 300_000 + added * 250, lastN = -1, stalledAt = performance.now(); ; ) {
+          st = await sim.stats();
+          if (st.snapshotAckLatencyMs.n >= agents && st.messages.pending < agents / 100 + 10) break;
+          if (st.snapshotAckLatencyMs.n !== lastN) [lastN, stalledAt] = [st.snapshotAckLatencyMs.n, performance.now()];
+          if (performance.now() > deadline || performance.now() - stalledAt > 120_000) throw new Error(`tier ${agents}: snapshots not all acknowledged in time (${st.snapshotAckLatencyMs.n} of ${agents})`);
+          await sleep(500);
+        }
+        mark(`${agents}: ramp (enrol, connect, snapshots)`, rampFrom, monoUs());
+        tier.simulatorProcesses = sim.pids.length;
+        tier.connect = {
+          enrolledAllSeconds: ready.enrolledSeconds,
+          connectedAllSeconds: r1(connectedMs / 1000),
+          snapshotsCommittedSeconds: r1((performance.now() - tRamp) / 1000),
+          enrolmentsPerSecond: ready.enrolledSeconds ? Math.round(added / ready.enrolledSeconds) : null,
+          snapshotAckMs: st.windowSnapshotAckLatencyMs,
+          reconnects: st.connections.reconnects - (r0?.connections.reconnects ?? 0),
+          socketErrors: diff(r0?.connections.socketErrors ?? {}, st.connections.socketErrors),
+          tcp: diff(tcp0, tcpCounters()),
+          ...ramp(),
+        };
+        log(`fleet tier ${agents.toLocaleString('en')}: enrolled in ${ready.enrolledSeconds} s, connected in ${tier.connect.connectedAllSeconds} s, snapshots committed in ${tier.connect.snapshotsCommittedSeconds} s`);
+
+        // --- steady window
+        await sleep(5000);
+        const steadyFrom = monoUs();
+        const s0 = await sim.stats({ resetWindow: true });
+        const steady = sampler({ ...groups(), simulator: simPids, bench: () => [process.pid] });
+        await sleep(steadySeconds * 1000);
+        const steadyOut = steady();
+        mark(`${agents}: steady`, steadyFrom, monoUs());
+        const s1 = await sim.stats({ gc: true, resetWindow: true });
+        const pidsNow = processTree(primary);
+        const treeRss = rssOf(pidsNow);
+        const sent = (s) => Object.values(s.messages.sent).reduce((a, b) => a + b, 0);
+        tier.steady = {
+          ...steadyOut,
+          connected: s1.connections.connected,
+          framesPerSecond: r1((sent(s1) - sent(s0)) / steadyOut.seconds),
+          ackedPerSecond: r1((s1.messages.acked - s0.messages.acked) / steadyOut.seconds),
+          ackMs: s1.windowAckLatencyMs,
+          collectorMetrics: await scrapeMetrics(collector.url),
+        };
+        tier.memory = {
+          treeRssMiB: r1(treeRss / MiB),
+          primaryRssMiB: r1(rssOf([primary]) / MiB),
+          workersRssMiB: r1(rssOf(pidsNow.slice(1)) / MiB),
+          bytesPerAgent: Math.round((treeRss - idleTreeRss) / agents),
+        };
+        tier.simulator = {
+          processes: sim.pids.length,
+          rssMiB: r1(s1.process.rssBytes / MiB),
+          bytesPerAgent: s1.process.bytesPerAgent,
+          cpuSeconds: s1.process.cpuSeconds,
+          eventLoopDelayMs: s1.process.eventLoopDelayMs,
+        };
+        log(`fleet tier ${agents.toLocaleString('en')}: steady: collector CPU ${steadyOut.collector.cpuPercentOfOneCore} % of one core, ${tier.memory.bytesPerAgent} bytes per agent`);
+
+        // --- alert latency at this load
+        if (attaches > 0 && probeCount > 0) {
+          const { probes: conns, feed, close } = await probes.connect();
+          const latencyFrom = monoUs();
+          const latency = sampler(groups());
+          try {
+            const lat = await measureAlertLatency({ probes: conns, feed, count: attaches, rate: attachRate, timeoutMs: 120_000 + (attaches / attachRate) * 1000, serialPrefix: `FLEETBENCH${agents}X` });
+            tier.alertLatency = { attaches, attachRatePerSecond: attachRate, probeAgents: probeCount, ...lat, collector: latency().collector, fleetAckMs: (await sim.stats({ resetWindow: true })).windowAckLatencyMs };
+          } finally {
+            close();
+          }
+          mark(`${agents}: alert latency`, latencyFrom, monoUs());
+          const probeError = conns.find((p) => p.error)?.error;
+          if (probeError) throw probeError;
+        }
+
+        // --- reconnect storm
+        await sleep(3000);
+        const beforeStorm = await sim.stats();
+        const storm = sampler({ ...groups(), simulator: simPids });
+        const tcpStorm = tcpCounters();
+        const stormFrom = monoUs();
+        const stormResult = await Promise.race([sim.stormReconnect({ timeoutMs: 300_000 }), sim.failed]);
+        mark(`${agents}: storm`, stormFrom, monoUs());
+        const afterStorm = await sim.stats();
+        tier.storm = { ...stormResult, tcp: diff(tcpStorm, tcpCounters()), ...storm(), refused: diff(beforeStorm.connections.refused, afterStorm.connections.refused), socketErrors: diff(beforeStorm.connections.socketErrors, afterStorm.connections.socketErrors) };
+        log(`fleet tier ${agents.toLocaleString('en')}: storm: all ${stormResult.agents.toLocaleString('en')} back in ${r1(stormResult.allBackMs / 1000)} s`);
+        await sleep(3000);
+      } catch (err) {
+        // What this tier measured so far stays in the results; larger tiers are not run.
+        result.error = `tier ${agents.toLocaleString('en')}: ${err.message}`;
+        log(`fleet: ${result.error}`);
+        break;
+      }
     }
-    const drainedMs = performance.now() - t0;
-    marks.rampTo = monoUs();
-    result.connect = {
-      enrolledAllSeconds: ready.enrolledSeconds,
-      connectedAllSeconds: r1(connectedMs / 1000),
-      snapshotsCommittedSeconds: r1(drainedMs / 1000),
-      snapshotAckMs: st.snapshotAckLatencyMs,
-      ackMsDuringRamp: st.ackLatencyMs,
-      reconnects: st.connections.reconnects,
-      socketErrors: st.connections.socketErrors,
-      tcp: diff(tcpRamp, tcpCounters()),
-      ...ramp(),
-    };
-    result.collectorRssAfterConnectMiB = r1(rssBytes(collector.pid) / MiB);
 
-    // --- steady window
-    await sleep(5000);
-    marks.steadyFrom = monoUs();
-    const steadyStats0 = await sim.call('stats', { resetWindow: true });
-    const steady = sampler({ collector: collector.pid, simulator: sim.pid, bench: process.pid });
-    await sleep(steadySeconds * 1000);
-    const steadyOut = steady();
-    marks.steadyTo = monoUs();
-    const steadyStats1 = await sim.call('stats', { gc: true, resetWindow: true });
-    const rssSteady = rssBytes(collector.pid);
-    const sent = (s) => Object.values(s.messages.sent).reduce((a, b) => a + b, 0);
-    result.steady = {
-      ...steadyOut,
-      framesPerSecond: r1((sent(steadyStats1) - sent(steadyStats0)) / steadyOut.seconds),
-      ackedPerSecond: r1((steadyStats1.messages.acked - steadyStats0.messages.acked) / steadyOut.seconds),
-      ackMs: steadyStats1.windowAckLatencyMs,
-      collectorMetrics: await scrapeMetrics(collector.url),
-    };
-    result.collectorBytesPerAgent = Math.round((rssSteady - rss0) / agents);
-    result.simulator = {
-      rssMiB: r1(steadyStats1.process.rssBytes / MiB),
-      bytesPerAgent: steadyStats1.process.bytesPerAgent,
-      heapUsedMiB: r1(steadyStats1.process.heapUsedBytes / MiB),
-      cpuSeconds: steadyStats1.process.cpuSeconds,
-      eventLoopDelayMs: steadyStats1.process.eventLoopDelayMs,
-    };
-
-    // --- alert latency at this load
-    const probeCreds = [];
-    for (let i = 0; i < probeAgents; i++) probeCreds.push(await enrol(collector.url, `fleet-probe-${i}`));
-    const probes = await Promise.all(
-      probeCreds.map(async (c) => {
-        const ws = await connectAgent(collector.url, c);
-        const p = { ws, next: 1 };
-        ws.on('message', (d) => {
-          const f = JSON.parse(String(d));
-          if (f.type === 'ack' && f.body.rejected?.length) p.error = new Error(`probe rejected: ${JSON.stringify(f.body.rejected)}`);
-        });
-        p.send = (type, body) => ws.send(JSON.stringify(agentEnvelope(type, p.next++, body)));
-        return p;
-      }),
-    );
-    const feed = await openFeed(collector.url);
-    marks.latencyFrom = monoUs();
-    const latency = sampler({ collector: collector.pid });
-    const lat = await measureAlertLatency({ probes, feed, count: attaches, rate: attachRate, timeoutMs: 120_000 + (attaches / attachRate) * 1000 });
-    result.alertLatency = { attaches, attachRatePerSecond: attachRate, probeAgents, ...lat, collector: latency().collector, fleetAckMs: (await sim.call('stats', { resetWindow: true })).windowAckLatencyMs };
-    marks.latencyTo = monoUs();
-    const probeError = probes.find((p) => p.error)?.error;
-    if (probeError) throw probeError;
-
-    // --- reconnect storm
-    await sleep(3000);
-    const storm = sampler({ collector: collector.pid, simulator: sim.pid });
-    const tcpStorm = tcpCounters();
-    marks.stormFrom = monoUs();
-    const stormResult = await sim.call('storm', { timeoutMs: 300_000 }, 320_000);
-    marks.stormTo = monoUs();
-    const afterStorm = await sim.call('stats');
-    result.storm = { ...stormResult, tcp: diff(tcpStorm, tcpCounters()), ...storm(), refused: afterStorm.connections.refused, socketErrors: afterStorm.connections.socketErrors };
-
-    // Acks still flowing after the storm: nothing lost, nothing rejected.
-    await sleep(5000);
-    const final = await sim.call('stop', {}, 120_000);
-    result.totals = { acked: final.messages.acked, rejected: final.messages.rejected, errorFrames: final.messages.errorFrames, resent: final.messages.resent, pending: final.messages.pending, sent: final.messages.sent };
-    feed.close();
-    for (const p of probes) p.ws.close();
+    if (!result.error) {
+      // Acks still flowing after the last storm: nothing lost, nothing rejected.
+      await sleep(2000);
+      const final = await sim.stop();
+      sim = undefined;
+      result.totals = { acked: final.messages.acked, rejected: final.messages.rejected, errorFrames: final.messages.errorFrames, resent: final.messages.resent, pending: final.messages.pending, sent: final.messages.sent };
+    }
   } finally {
-    if (sim) {
-      sim.child.kill('SIGTERM');
-      await sim.exited;
-    }
+    if (sim) await sim.kill();
     const exited = new Promise((r) => collector.child.once('exit', r));
     collector.child.kill('SIGTERM');
+    // A collector that does not stop within a minute is killed.
+    const killer = setTimeout(() => collector.child.kill('SIGKILL'), 60_000);
     await exited;
-    marks.end = monoUs();
+    clearTimeout(killer);
+    // Gateway workers outliving their parent would hold sockets and the port: none should.
+    descendants.stop();
+    const left = descendants.leftovers();
+    for (const p of left) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    if (left.length) result.collectorChildrenLeftRunning = left.length;
     try {
       result.databaseMiB = r1(fs.readdirSync(dataDir).reduce((n, f) => n + fs.statSync(path.join(dataDir, f)).size, 0) / MiB);
     } catch {
       // no data dir
     }
+    // The database (about 3.5 GB per 10,000 agents) goes, whether the run succeeded or not.
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(path.join(work, 'sim-state.json'), { force: true });
   }
-  if (cpuProf) {
-    const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    if (file) {
-      const windows = [
-        { name: 'ramp (enrol, connect, snapshots)', fromUs: marks.rampFrom, toUs: marks.rampTo },
-        { name: 'steady', fromUs: marks.steadyFrom, toUs: marks.steadyTo },
-        { name: 'alert latency', fromUs: marks.latencyFrom, toUs: marks.latencyTo },
-        { name: 'storm', fromUs: marks.stormFrom, toUs: marks.stormTo },
-      ].filter((w) => w.fromUs && w.toUs);
-      result.profile = { file: profileDir ? path.join(profDir, file) : undefined, phases: summariseCpuProfile(path.join(profDir, file), windows) };
+  result.minutes = r1((performance.now() - t0) / 60_000);
+  try {
+    if (cpuProf) {
+      const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${primary}.`));
+      if (file) result.profile = { file: profileDir ? path.join(profDir, file) : undefined, phases: summariseCpuProfile(path.join(profDir, file), marks.filter((w) => w.fromUs && w.toUs)) };
     }
+  } finally {
+    // A profile asked for lives in profileDir; the rest of the run's directory goes.
+    fs.rmSync(work, { recursive: true, force: true });
   }
-  // The database (about 2 GB at 10,000 agents) goes; a profile asked for lives in profileDir.
-  fs.rmSync(work, { recursive: true, force: true });
   return result;
+}
+
+/** A process's start time (clock ticks after boot): with the pid, says it is still the same process. */
+function startTime(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Remembers the descendants of a process while it lives (an exited process's children are
+ * re-parented, so they cannot be found from it afterwards); `leftovers()` lists those still alive.
+ */
+function descendantsWatch(pid) {
+  const seen = new Map();
+  const look = () => {
+    for (const p of processTree(pid).slice(1)) if (!seen.has(p)) seen.set(p, startTime(p));
+  };
+  look();
+  const timer = setInterval(look, 2000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+    },
+    leftovers: () => [...seen].filter(([p, t]) => t !== null && startTime(p) === t).map(([p]) => p),
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const agents = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000);
-  const dir = args.find((a) => a.startsWith('--profile-dir='))?.slice('--profile-dir='.length);
+  const tierArg = args.find((a) => /^\d[\d,]*$/.test(a));
+  const value = (prefix) => args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
   const after = (prefix) => args.filter((a) => a.startsWith(prefix)).map((a) => a.slice(prefix.length));
-  const o = { agents, cpuProf: args.includes('--cpu-prof'), profileDir: dir, collectorArgs: after('--collector-arg='), collectorNodeArgs: after('--collector-node-arg='), progress: args.includes('--progress') };
+  const o = {
+    ...(tierArg ? { tiers: tierArg.split(',').map(Number) } : {}),
+    ...(value('--gateway-workers=') !== undefined ? { gatewayWorkers: Number(value('--gateway-workers=')) } : {}),
+    ...(value('--steady-seconds=') !== undefined ? { steadySeconds: Number(value('--steady-seconds=')) } : {}),
+    cpuProf: args.includes('--cpu-prof'),
+    profileDir: value('--profile-dir='),
+    collectorArgs: after('--collector-arg='),
+    collectorNodeArgs: after('--collector-node-arg='),
+    progress: args.includes('--progress'),
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
   console.log(JSON.stringify(await benchFleet(o), null, 2));
 }

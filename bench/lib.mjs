@@ -167,3 +167,48 @@ export function rssBytes(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
 }
+
+/** Direct children of a process (the `children` file of each of its tasks in /proc; a scan of every /proc/<pid>/stat where that is missing). */
+export function childPids(pid) {
+  try {
+    const out = [];
+    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+      const text = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+    return out;
+  } catch (err) {
+    if (err.code !== 'ENOENT' || !fs.existsSync(`/proc/${pid}`)) return [];
+  }
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** A process and all its descendants, the process first. */
+export function processTree(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...childPids(out[i]));
+  return out;
+}
+
+/** Sum of RSS over pids (those that have exited count 0). */
+export function rssOf(pids) {
+  let n = 0;
+  for (const p of pids) {
+    try {
+      n += rssBytes(p);
+    } catch {
+      // exited
+    }
+  }
+  return n;
+}

@@ -6,7 +6,7 @@ import { ROOT } from './lib.mjs';
 
 const HEADER = `# Benchmark results
 
-Newest first. \`npm run bench\` writes the \`npm run bench\` section of its day and \`npm run bench -- --growth\`
+Newest first. \`npm run bench\` writes the \`npm run bench\` section of its day, \`npm run bench -- --large\` the \`--large\` section and \`npm run bench -- --growth\`
 the \`--growth\` section (see \`bench/run.mjs\`); \`npm run bench -- --quick\` is a smoke run: it prints its table
 and writes \`bench/results/<date>-quick.json\`, never this file.
 `;
@@ -54,48 +54,64 @@ const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 const sec = (msValue) => `${(msValue / 1000).toFixed(1)} s`;
 const pcts = (p, keys = ['p50', 'p99']) => keys.map((k) => ms(p[k])).join(' / ');
 
-/** The fleet-scale table (bench/fleet.mjs): N simulated agents in a child process against one collector. */
+/** The fleet-scale table (bench/fleet.mjs): a simulated fleet grown tier by tier against one collector. */
 function fleetSection(f) {
-  if (!f) return '';
-  const c = f.connect;
-  const st = f.steady;
-  const lat = f.alertLatency;
-  const storm = f.storm;
+  if (!f?.tiers?.length) return '';
+  const tiers = f.tiers;
   const errors = (o) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
-  const pct = (x) => (x > 0 ? `${x} %` : 'under 0.1 %');
-  const overflows = storm.tcp?.ListenOverflows;
+  /** A tier that failed part-way has only what it measured: the rest of its column is '—'. */
+  const cellOf = (cell, t) => {
+    try {
+      return cell(t) ?? '—';
+    } catch {
+      return '—';
+    }
+  };
+  const row = (label, cell) => `| ${label} | ${tiers.map((t) => cellOf(cell, t)).join(' | ')} |`;
+  const workers = f.gatewayWorkers > 0;
+  const cpuRss = (g) => (g ? `${g.cpuPercentOfOneCore} % CPU, RSS ${g.rssMiB.end} MiB` : '—');
+  const idle = f.collectorIdle;
+  const last = tiers.at(-1);
   return `
-### Fleet scale: ${n(f.agents)} simulated agents against one collector
+### Fleet scale: ${tiers.map((t) => n(t.agents)).join(' → ')} simulated agents against one collector
 
-The load simulator (\`test/sim\`, in a child process) enrols ${n(f.agents)} agents, connects them, sends each one's
-snapshot, then heartbeats every ${f.heartbeatSeconds} s with ${f.eventsPerAgentPerHour} background events per agent per hour, against the real
-collector (a child process too). After a ${Math.round(st.seconds)} s steady window, ${lat.probeAgents} more agents in the bench process plug in
-${n(lat.attaches)} unapproved sticks at ${lat.attachRatePerSecond}/s (\`usb.attached\` → \`opened\` on \`/api/v1/alerts/stream\`), then every fleet connection is
-dropped at once (the reconnect storm). Alone: \`node bench/fleet.mjs [agents]\`.
+The load simulator (\`test/sim\`, in child processes of at most 15,000 agents each) grows one fleet tier by tier
+against the real collector (a child process too): each tier enrols and connects the agents it adds and sends each
+one's snapshot (hundreds to thousands of packages), then the whole fleet heartbeats every ${f.heartbeatSeconds} s with ${f.eventsPerAgentPerHour} background
+events per agent per hour through a ${f.steadySeconds} s steady window; ${f.probeAgents} more agents in the bench process then plug in
+${n(f.attaches)} unapproved sticks at ${f.attachRatePerSecond}/s (\`usb.attached\` → \`opened\` on \`/api/v1/alerts/stream\`), and every fleet connection
+is dropped at once (the reconnect storm). ${workers ? `The collector ran with **\`--gateway-workers ${f.gatewayWorkers}\`** for every tier (one process here may hold ${n(f.openFileLimit)} open files, so one process at most about ${n(f.maxAgentsPerCollectorProcess)} agent sockets): its main process authenticates each upgrade and hands the socket to a gateway child process, and is the only writer to SQLite; collector CPU and RSS are summed over the process tree, and given for the main process and the workers apart.` : `Every agent socket was held by the collector's main process (no gateway workers; one process here may hold ${n(f.openFileLimit)} open files, so about ${n(f.maxAgentsPerCollectorProcess)} agent sockets).`} Alone: \`node bench/fleet.mjs [tiers]\`.
 
-| measure | value |
-|---|---|
-| agents | ${n(f.agents)} simulated + ${lat.probeAgents} probe agents |
-| time to enrol / connect / all snapshots committed | ${c.enrolledAllSeconds} s / ${c.connectedAllSeconds} s / **${c.snapshotsCommittedSeconds} s** (snapshot ack p50 / p99 ${pcts(c.snapshotAckMs)}; ${n(c.reconnects)} reconnects, ${n(errors(c.socketErrors))} socket errors) |
-| collector during that ramp | CPU ${c.collector.cpuPercentOfOneCore} % of one core over ${c.seconds} s, RSS up to ${c.collector.rssMiB.max} MiB |
-| collector RSS idle → steady | ${f.collectorIdleRssMiB} MiB → ${st.collector.rssMiB.min}–${st.collector.rssMiB.max} MiB over the steady window (mean ${st.collector.rssMiB.mean} MiB; it rises and falls with garbage collection) |
-| memory per connected agent | **${kib(f.collectorBytesPerAgent)}** (${n(f.collectorBytesPerAgent)} bytes: RSS at the end of the steady window − idle RSS, ÷ ${n(f.agents)}; target ≤ 50 KB) |
-| collector CPU over the steady window | **${st.collector.cpuPercentOfOneCore} % of one core** (${st.collector.cpuSeconds} s over ${st.seconds} s)${st.collector.writtenMiBPerSecond !== undefined ? `, writing ${st.collector.writtenMiBPerSecond} MiB/s` : ''} |
-| steady ack latency p50 / p99 | ${pcts(st.ackMs)} (${n(st.framesPerSecond)} frames/s sent, ${n(st.ackedPerSecond)}/s acked) |
-| alert latency at that load, p50 / p95 / p99 / max | ${pcts(lat.latencyMs, ['p50', 'p95'])} / **${ms(lat.latencyMs.p99)}** / ${ms(lat.latencyMs.max)} (target p99 ≤ 250 ms at 10,000 agents; collector CPU ${lat.collector.cpuPercentOfOneCore} % meanwhile) |
-| reconnect storm: every agent back (connected, \`config\` received) | **${sec(storm.allBackMs)}** for ${n(storm.agents)} agents (per agent p50 / p99 ${pcts(storm.perAgentMs)}; ${n(storm.connectionAttempts)} connection attempts, ${n(errors(storm.socketErrors))} socket errors${overflows !== undefined ? `, ${n(overflows)} kernel listen-queue overflows` : ''}; collector CPU ${storm.collector.cpuPercentOfOneCore} %) |
-| database size at the end | ${n(f.databaseMiB)} MiB |
-| simulator | RSS ${f.simulator.rssMiB} MiB, ${kib(f.simulator.bytesPerAgent)} per agent; CPU ${c.simulator.cpuPercentOfOneCore} % of one core during the ramp, ${st.simulator.cpuPercentOfOneCore} % steady; event-loop delay p99 ${ms(f.simulator.eventLoopDelayMs.p99)} |
-| messages | ${n(f.totals.acked)} acked, ${n(f.totals.rejected)} rejected, ${n(errors(f.totals.errorFrames))} error frames, ${n(f.totals.pending)} pending at the end |
+| measure | ${tiers.map((t) => `${n(t.agents)} agents`).join(' | ')} |
+|---|${tiers.map(() => '---').join('|')}|
+${row('agents added (simulator processes in all)', (t) => `${n(t.added)} (${t.simulatorProcesses})`)}
+${row('ramp of the added agents: all enrolled / all connected / **all snapshots committed**', (t) => `${t.connect.enrolledAllSeconds} s / ${t.connect.connectedAllSeconds} s / **${t.connect.snapshotsCommittedSeconds} s**`)}
+${row('enrolments per second during the ramp', (t) => (t.connect.enrolmentsPerSecond ? n(t.connect.enrolmentsPerSecond) : null))}
+${row('snapshot ack p50 / p99; reconnects, socket errors during the ramp', (t) => `${pcts(t.connect.snapshotAckMs)}; ${n(t.connect.reconnects)}, ${n(errors(t.connect.socketErrors))}`)}
+${row('collector during the ramp (CPU % of one core, RSS max)', (t) => `${t.connect.collector.cpuPercentOfOneCore} %, ${t.connect.collector.rssMiB.max} MiB`)}
+${row('**collector CPU, steady window** (whole tree)', (t) => `**${t.steady.collector.cpuPercentOfOneCore} %** (${t.steady.collector.cpuSeconds} s over ${t.steady.seconds} s)${t.steady.collector.writtenMiBPerSecond !== undefined ? `, writing ${t.steady.collector.writtenMiBPerSecond} MiB/s` : ''}`)}
+${workers ? `${row('… main process / gateway workers', (t) => `${cpuRss(t.steady.collectorPrimary)} / ${cpuRss(t.steady.collectorWorkers)} (${t.steady.collectorWorkers.processes} processes)`)}\n` : ''}${row('collector RSS over the steady window, min–max (whole tree)', (t) => `${t.steady.collector.rssMiB.min}–${t.steady.collector.rssMiB.max} MiB`)}
+${row(`**memory per connected agent** (tree RSS at the end of the window − idle ${idle.treeRssMiB} MiB, ÷ agents; target ≤ 50 KB)`, (t) => `**${kib(t.memory.bytesPerAgent)}** (${n(t.memory.bytesPerAgent)} B; tree ${t.memory.treeRssMiB} MiB${workers ? `: main ${t.memory.primaryRssMiB}, workers ${t.memory.workersRssMiB}` : ''})`)}
+${row('steady ack latency p50 / p99 (frames sent per second)', (t) => `${pcts(t.steady.ackMs)} (${n(t.steady.framesPerSecond)}/s)`)}
+${row('alert latency at that load p50 / p95 / **p99** / max', (t) => (t.alertLatency ? `${pcts(t.alertLatency.latencyMs, ['p50', 'p95'])} / **${ms(t.alertLatency.latencyMs.p99)}** / ${ms(t.alertLatency.latencyMs.max)}` : null))}
+${row('**reconnect storm: every agent back** (connected, `config` received)', (t) => `**${sec(t.storm.allBackMs)}** (per agent p50 / p99 ${pcts(t.storm.perAgentMs)})`)}
+${row('… connection attempts, socket errors, kernel listen-queue overflows; collector CPU', (t) => `${n(t.storm.connectionAttempts)}, ${n(errors(t.storm.socketErrors))}, ${n(t.storm.tcp?.ListenOverflows ?? 0)}; ${t.storm.collector.cpuPercentOfOneCore} %`)}
+${row('simulator: RSS, per agent; CPU ramp / steady (% of one core, all its processes)', (t) => `${t.simulator.rssMiB} MiB, ${kib(t.simulator.bytesPerAgent)}; ${t.connect.simulator.cpuPercentOfOneCore} % / ${t.steady.simulator.cpuPercentOfOneCore} %`)}
 
-**How the 2 cores are shared.** Nothing is pinned; three processes share them: the collector (one Node process, at most
-about one core: ${st.collector.cpuPercentOfOneCore} % steady), the simulator child process (every fleet agent on one event loop:
-${c.simulator.cpuPercentOfOneCore} % of one core during the ramp, ${st.simulator.cpuPercentOfOneCore} % steady) and the bench process (the probe agents, the
-alert feed and the /proc sampling: ${pct(st.bench.cpuPercentOfOneCore)} steady), where the alert-latency timestamps are taken.
+${f.error ? `**The run stopped at ${f.error}** — the columns show what was measured until then.\n\n` : ''}Idle collector before the first tier: ${idle.treeRssMiB} MiB${workers ? ` over ${idle.processes} processes (main ${idle.primaryRssMiB} MiB, workers ${idle.workersRssMiB} MiB)` : ''}. Alert-latency target: p99 ≤ 250 ms at 10,000 agents.
+${f.totals ? `Messages over the whole run: ${n(f.totals.acked)} acked, ${n(f.totals.rejected)} rejected, ${n(errors(f.totals.errorFrames))} error frames, ${n(f.totals.pending)} pending at the end. ` : ''}Database at the end: ${n(f.databaseMiB)} MiB. The fleet part took ${f.minutes} min, ${n(last.agents)} agents at the end.
 
-20,000 and 50,000 agents are not measured: one process here may hold at most ${n(f.openFileLimit)} open files (\`ulimit -Hn\`),
-so one collector at most about ${n(f.maxAgentsPerCollector)} agent sockets, and the collector does not yet spread connections over
-several gateway processes; the bench refuses N above that limit.
+**How the 2 cores are shared.** Nothing is pinned: the collector${workers ? ' (main process and workers)' : ''}, the simulator children (every agent of
+one on its event loop) and the bench process (the probe agents, the alert feed and the /proc sampling, where the
+alert-latency timestamps are taken). A tier's ramp is bound by the collector's main process, which ingests every
+snapshot (milliseconds of CPU each) and also accepts, authenticates and hands over every connection${
+    tiers.some((t) => errors(t.connect?.socketErrors) > 0)
+      ? `: where the ramp shows socket errors (${tiers
+          .filter((t) => errors(t.connect?.socketErrors) > 0)
+          .map((t) => `${n(t.agents)}: ${Object.entries(t.connect.socketErrors).map(([k, v]) => `${n(v)} × ${k}`).join(', ')}`)
+          .join('; ')}) it did not keep up with the connections, and agents retried with backoff`
+      : ''
+  }.${f.totals && errors(f.totals.errorFrames) > 0 ? ` Error frames from the collector: ${Object.entries(f.totals.errorFrames).map(([k, v]) => `${n(v)} × \`${k}\``).join(', ')}.` : ''}
 `;
 }
 
@@ -104,7 +120,7 @@ export function benchSection(results, title) {
   const { date, machine, ingest: i, outbox: o, agentIdle: a, probes, alertLatency: l, fleet } = results;
   const latencyRow = (label, p) =>
     `| ${label} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.collectorCpuSeconds} s | ${p.benchProcessCpuSeconds} s | ${p.benchMainLoopDelayMs.p99} ms |`;
-  const quickNote = results.profile === 'quick' ? `\n**Quick run** (smaller counts and windows than the default run; the agent-at-rest window is ${a.windowSeconds} s, not 60 s${fleet ? `; the fleet ${n(fleet.agents)} agents, not 10,000` : ''}): a smoke test, not a result to compare.\n` : '';
+  const quickNote = results.profile === 'quick' ? `\n**Quick run** (smaller counts and windows than the default run; the agent-at-rest window is ${a.windowSeconds} s, not 60 s${fleet?.tiers ? `; the fleet ${fleet.tiers.map((t) => n(t.agents)).join(' → ')} agents, not 10,000 → 20,000 (→ 50,000 with \`--large\`)` : ''}): a smoke test, not a result to compare.\n` : '';
   return `## ${date} — \`${title}\`
 ${quickNote}
 ${machineLine(machine, results.build)}

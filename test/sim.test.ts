@@ -33,8 +33,8 @@ async function runSim(args: string[], env: Record<string, string> = {}): Promise
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
 
-async function describeFleet(seed: string, agents = 50, events = 200): Promise<Described> {
-  const r = await runSim(['--describe', '--agents', String(agents), '--seed', seed, '--describe-events', String(events)]);
+async function describeFleet(seed: string, agents = 50, events = 200, processes = 1): Promise<Described> {
+  const r = await runSim(['--describe', '--agents', String(agents), '--seed', seed, '--describe-events', String(events), '--processes', String(processes)]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Described;
 }
@@ -54,6 +54,15 @@ describe('the load simulator', () => {
     expect(new Set(a.schedule.map((e) => e.type))).toEqual(new Set(['usb.attached', 'usb.detached', 'software.changed', 'session.state', 'screenlock.state']));
     // The schedule is in time order.
     expect(a.schedule.map((e) => e.atMs)).toEqual([...a.schedule.map((e) => e.atMs)].sort((x, y) => x - y));
+  });
+
+  it('makes the same fleet and schedule whether it runs in one process or is split over several', async () => {
+    const [one, two, three] = await Promise.all([describeFleet('split', 40, 300, 1), describeFleet('split', 40, 300, 2), describeFleet('split', 40, 300, 3)]);
+    expect(one.hosts.map((h) => h.index)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(two).toEqual(one);
+    expect(three).toEqual(one);
+    // The schedule interleaves hosts of every part of the split.
+    expect(new Set(one.schedule.map((e) => Math.floor(e.host / 14)))).toEqual(new Set([0, 1, 2]));
   });
 
   it('refuses a collector that is not on loopback, and bad options, with a clear message', async () => {
@@ -120,5 +129,44 @@ describe('the load simulator', () => {
     expect(s2.messages.rejected).toBe(0);
     const after = listEnvelope(Host).parse((await api(collector.url, `/api/v1/hosts?limit=500&q=${encodeURIComponent(`-s${seed}-`)}`)).body).items;
     expect(after).toHaveLength(50);
+  });
+
+  it('spreads a fleet over several processes: one merged summary, the hosts the seed describes, credentials kept for a run with another split', async () => {
+    const work = tempDir('sim-split');
+    const collector = await startCollector({ dataDir: path.join(work, 'data'), port: await freePort(), args: ['--heartbeat-seconds', '1'] });
+    procs.push(collector);
+    const seed = `split${Date.now() % 100_000}`;
+    const stateFile = path.join(work, 'sim-state.json');
+    const args = ['--agents', '30', '--collector-url', collector.url, '--seed', seed, '--state-file', stateFile, '--progress-seconds', '0', '--enrol-secret', ENROL_SECRET];
+
+    const run = await runSim([...args, '--processes', '3', '--duration', '4', '--events-per-agent-per-hour', '1800']);
+    expect(run.code, run.stderr).toBe(0);
+    const s = JSON.parse(run.stdout) as Summary & { processes: number; process: { perProcess: { firstIndex: number; agents: number }[] } };
+    expect(s.processes).toBe(3);
+    expect(s.process.perProcess.map((p) => [p.firstIndex, p.agents])).toEqual([[0, 10], [10, 10], [20, 10]]);
+    expect(s.enrolment).toMatchObject({ enrolled: 30, reused: 0, failed: 0 });
+    expect(s.connections.everConnected).toBe(30);
+    expect(s.messages).toMatchObject({ rejected: 0, pending: 0 });
+    expect(s.messages.sent.snapshot).toBe(30);
+    expect(s.messages.sent.goodbye).toBe(30);
+    expect(s.messages.acked).toBe(Object.values(s.messages.sent).reduce((x, y) => x + y, 0));
+    expect(s.ackLatencyMs.n).toBeGreaterThan(30);
+
+    const fleet = await describeFleet(seed, 30, 0);
+    const hosts = listEnvelope(Host).parse((await api(collector.url, `/api/v1/hosts?limit=500&q=${encodeURIComponent(`-s${seed}-`)}`)).body).items;
+    expect(hosts.map((h) => h.hostname).sort()).toEqual(fleet.hosts.map((h) => h.hostname).sort());
+    const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { agents: Record<string, { hostId: string }> };
+    expect(Object.keys(saved.agents).map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(fs.statSync(stateFile).mode & 0o777).toBe(0o600);
+
+    // The same fleet in one process takes up every host where the three left it.
+    const again = await runSim([...args, '--processes', '1', '--duration', '2', '--profile', 'quiet']);
+    expect(again.code, again.stderr).toBe(0);
+    const s2 = JSON.parse(again.stdout) as Summary;
+    expect(s2.enrolment).toMatchObject({ enrolled: 0, reused: 30 });
+    expect(s2.connections.refused).toEqual({});
+    expect(s2.messages.rejected).toBe(0);
+    const after = listEnvelope(Host).parse((await api(collector.url, `/api/v1/hosts?limit=500&q=${encodeURIComponent(`-s${seed}-`)}`)).body).items;
+    expect(after).toHaveLength(30);
   });
 });

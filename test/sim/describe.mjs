@@ -18,7 +18,9 @@ function brief(type, body) {
 }
 
 /**
- * @param {{seed: string|number, agents: number, events?: number, eventsPerAgentPerHour?: number, templates?: string[], dpkgStatus?: string}} o
+ * @param {{seed: string|number, agents: number, firstIndex?: number, events?: number, eventsPerAgentPerHour?: number, templates?: string[], dpkgStatus?: string, exactTimes?: boolean}} o
+ *   `firstIndex`: describe hosts firstIndex … firstIndex + agents − 1 of the fleet (one shard's);
+ *   `exactTimes`: each event also carries its unrounded offset `at`, for merging shards' schedules
  * @returns {{seed: string, templates: object[], hosts: object[], schedule: object[]}}
  */
 export function describeFleet(o) {
@@ -26,7 +28,8 @@ export function describeFleet(o) {
   const templates = o.templates ? data.templates.filter((t) => o.templates.includes(t.id)) : data.templates;
   const fleet = new Fleet({ seed: o.seed, templates, usb: data.usb });
   const plan = new EventPlan({ eventsPerAgentPerHour: o.eventsPerAgentPerHour ?? 6 });
-  const hosts = Array.from({ length: o.agents }, (_, i) => fleet.host(i));
+  const first = o.firstIndex ?? 0;
+  const hosts = Array.from({ length: o.agents }, (_, i) => fleet.host(first + i));
   const described = hosts.map((h) => h.describe());
   for (const h of hosts) plan.init(h);
 
@@ -46,7 +49,7 @@ export function describeFleet(o) {
     if (!best) break;
     const e = plan.next(best, EPOCH, 900);
     if (!e.type) continue;
-    schedule.push({ atMs: Math.round(e.at), host: best.index, type: e.type, what: brief(e.type, e.body), digest: hash32(JSON.stringify(e.body)).toString(16) });
+    schedule.push({ atMs: Math.round(e.at), host: best.index, type: e.type, what: brief(e.type, e.body), digest: hash32(JSON.stringify(e.body)).toString(16), ...(o.exactTimes ? { at: e.at } : {}) });
   }
   return {
     seed: String(o.seed),

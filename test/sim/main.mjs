@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { describeFleet } from './describe.mjs';
 import { fleetPolicyText } from './fleet-policy.mjs';
 import { parseSimOptions, USAGE } from './options.mjs';
+import { autoProcesses, describeSharded, startShardedSimulation } from './shards.mjs';
 import { loopbackUrl, PROFILES, startSimulation } from './simulation.mjs';
 import { loadTemplates } from './templates.mjs';
 
@@ -30,8 +31,11 @@ if (o.help) {
 }
 if (errors.length) die(`${errors.join('\n  ')}\n(see --help)`, 2);
 
+const processes = o.processes ?? autoProcesses(o.agents);
 if (o.describe) {
-  process.stdout.write(`${JSON.stringify(describeFleet({ ...o, events: o.describeEvents, eventsPerAgentPerHour: o.eventsPerAgentPerHour ?? PROFILES[o.profile].eventsPerAgentPerHour }), null, 2)}\n`);
+  const d = { seed: o.seed, agents: o.agents, templates: o.templates, dpkgStatus: o.dpkgStatus, events: o.describeEvents, eventsPerAgentPerHour: o.eventsPerAgentPerHour ?? PROFILES[o.profile].eventsPerAgentPerHour };
+  const described = processes > 1 ? await describeSharded(d, processes) : describeFleet(d);
+  process.stdout.write(`${JSON.stringify(described, null, 2)}\n`);
   process.exit(0);
 }
 if (o.writePolicy) {
@@ -47,11 +51,26 @@ try {
   die(err.message, 2);
 }
 const limit = openFileLimit();
-if (o.agents + 64 > limit) die(`--agents ${o.agents} needs ${o.agents + 64} open files but this process may open ${limit} (ulimit -n); raise it or run fewer agents`);
+const perProcess = Math.ceil(o.agents / processes);
+if (perProcess + 64 > limit) die(`--agents ${o.agents} over ${processes} process${processes > 1 ? 'es' : ''} needs ${perProcess + 64} open files in each but a process may open ${limit} (ulimit -n); use more --processes, raise the limit or run fewer agents`);
 
 let sim;
 try {
-  sim = await startSimulation({ ...o, onProgress: o.progressSeconds > 0 ? (line) => process.stderr.write(`${line}\n`) : undefined });
+  if (processes > 1) {
+    // Children that outlive a failure here would keep thousands of sockets open: end them on any exit.
+    sim = startShardedSimulation({ ...o, processes, progress: o.progressSeconds > 0 });
+    process.once('exit', () => {
+      for (const pid of sim.pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  } else {
+    sim = await startSimulation({ ...o, onProgress: o.progressSeconds > 0 ? (line) => process.stderr.write(`${line}\n`) : undefined });
+  }
 } catch (err) {
   die(err.message);
 }
@@ -62,8 +81,13 @@ async function finish(reason) {
   stopping = true;
   clearTimeout(timer);
   if (reason) process.stderr.write(`vigil-sim: ${reason}: saying goodbye\n`);
-  const summary = await sim.stop();
-  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  let summary;
+  try {
+    summary = await sim.stop();
+  } catch (err) {
+    die(sim.failure ? sim.failure.message : `stopping: ${err.message}`);
+  }
+  if (summary) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   if (sim.failure) die(sim.failure.message);
   process.exit(0);
 }
@@ -72,6 +96,6 @@ process.once('SIGINT', () => void finish('interrupted'));
 process.once('SIGTERM', () => void finish('terminated'));
 sim.failed.catch(() => finish('stopping after a fatal error'));
 sim.ready.then(
-  (r) => process.stderr.write(`vigil-sim: all ${r.agents} agents connected (enrolled in ${r.enrolledSeconds} s, connected in ${r.connectedSeconds} s)\n`),
+  (r) => process.stderr.write(`vigil-sim: all ${r.agents} agents connected${processes > 1 ? ` (${processes} processes)` : ''} (enrolled in ${r.enrolledSeconds} s, connected in ${r.connectedSeconds} s)\n`),
   () => {},
 );

@@ -1,10 +1,12 @@
 // The simulator's command line: every flag, its environment variable where it has one, and one
 // error listing every bad setting.
 import { formatOptionsHelp, parseOptions } from '@vigil/shared';
+import { AGENTS_PER_PROCESS, MAX_PROCESSES } from './shards.mjs';
 import { LIMITS, PROFILES } from './simulation.mjs';
 
 export const OPTIONS = {
   agents: { flag: 'agents', type: 'number', description: `simulated agents, each enrolled as its own host (1…${LIMITS.agents})`, defaultText: '100' },
+  processes: { flag: 'processes', type: 'number', description: `simulator processes the agents are spread over (1…${MAX_PROCESSES}; each agent holds a socket, and one process may hold only ulimit -n files); the fleet is the same whatever the number`, defaultText: `one per ${AGENTS_PER_PROCESS.toLocaleString('en')} agents` },
   collectorUrl: { flag: 'collector-url', env: 'VIGIL_COLLECTOR_URL', type: 'string', description: 'the collector, on loopback only (http://127.0.0.1:8470)' },
   seed: { flag: 'seed', type: 'string', description: 'decides the fleet and its event schedule: the same seed gives the same hosts doing the same things', defaultText: '1' },
   duration: { flag: 'duration', type: 'number', description: `seconds to run before saying goodbye and exiting (at most ${LIMITS.durationSeconds})`, defaultText: '60' },
@@ -14,9 +16,9 @@ export const OPTIONS = {
   stateFile: { flag: 'state-file', type: 'string', description: 'where enrolment credentials are kept so later runs reuse the same hosts', defaultText: '<tmp>/vigil-sim/state-<hash of seed and URL>.json' },
   sourceAddresses: { flag: 'source-addresses', type: 'number', description: 'spread connections over 127.0.0.2… (this many addresses; 0: let the OS choose)', defaultText: '8' },
   window: { flag: 'window', type: 'number', description: 'unacknowledged messages per agent, at most', defaultText: '100' },
-  enrolConcurrency: { flag: 'enrol-concurrency', type: 'number', description: 'enrolment requests in flight, at most', defaultText: '8' },
-  connectConcurrency: { flag: 'connect-concurrency', type: 'number', description: "first connections' handshakes in flight, at most (reconnects follow each agent's backoff)", defaultText: '256' },
-  maxSnapshotsInFlight: { flag: 'max-snapshots-in-flight', type: 'number', description: 'unacknowledged snapshots across the whole fleet, at most (bounds this process\'s memory; real agents each hold their own)', defaultText: '128' },
+  enrolConcurrency: { flag: 'enrol-concurrency', type: 'number', description: 'enrolment requests in flight, at most (per simulator process)', defaultText: '64' },
+  connectConcurrency: { flag: 'connect-concurrency', type: 'number', description: "first connections' handshakes in flight, at most, per simulator process (reconnects follow each agent's backoff)", defaultText: '256' },
+  maxSnapshotsInFlight: { flag: 'max-snapshots-in-flight', type: 'number', description: 'unacknowledged snapshots across all the agents of one simulator process, at most (bounds its memory; real agents each hold their own)', defaultText: '128' },
   reconnectMaxSeconds: { flag: 'reconnect-max-seconds', type: 'number', description: 'longest wait between reconnect attempts', defaultText: '30' },
   templates: { flag: 'templates', type: 'string', description: 'only these OS templates, comma-separated (see --describe)', defaultText: 'all' },
   dpkgStatus: { flag: 'dpkg-status', type: 'string', description: 'dpkg status file the Debian/Ubuntu inventories are drawn from', defaultText: '/var/lib/dpkg/status' },
@@ -30,10 +32,13 @@ export const OPTIONS = {
 export const USAGE = `Usage: npm run sim -- --agents N --collector-url URL --seed S [options]
        node test/sim/main.mjs --describe --agents N --seed S
 
-Simulates N Vigil agents in one process against a collector on loopback: each enrols as its own
-host (Debian/Ubuntu desktops, Windows and Mac laptops), sends its snapshot, heartbeats and events
-from a seeded schedule, and reconnects like the real agent. Progress on stderr; a JSON summary on
-stdout at the end. Exit status 0, 1 on a fatal error, 2 on bad options.
+Simulates N Vigil agents against a collector on loopback: each enrols as its own host
+(Debian/Ubuntu desktops, Windows and Mac laptops), sends its snapshot, heartbeats and events from a
+seeded schedule, and reconnects like the real agent. Up to ${AGENTS_PER_PROCESS.toLocaleString('en')} agents run in this process;
+more are spread over child processes (--processes), each running a range of the fleet: every
+agent comes from the seed and its index, so the fleet and its events do not depend on the split.
+Progress on stderr; one JSON summary on stdout at the end. Exit status 0, 1 on a fatal error, 2
+on bad options.
 
 Options:
 ${formatOptionsHelp(OPTIONS)}
@@ -57,6 +62,7 @@ export function parseSimOptions(argv, env) {
     describeEvents: int(v.describeEvents, 'describe-events', 0, 100_000, errors) ?? 100,
     writePolicy: v.writePolicy,
     agents: int(v.agents, 'agents', 1, LIMITS.agents, errors) ?? 100,
+    processes: int(v.processes, 'processes', 1, MAX_PROCESSES, errors),
     collectorUrl: v.collectorUrl,
     seed: v.seed ?? '1',
     durationSeconds: v.duration ?? 60,
@@ -66,7 +72,7 @@ export function parseSimOptions(argv, env) {
     stateFile: v.stateFile,
     sourceAddresses: int(v.sourceAddresses, 'source-addresses', 0, 250, errors) ?? 8,
     window: int(v.window, 'window', 1, 10_000, errors) ?? 100,
-    enrolConcurrency: int(v.enrolConcurrency, 'enrol-concurrency', 1, 256, errors) ?? 8,
+    enrolConcurrency: int(v.enrolConcurrency, 'enrol-concurrency', 1, 256, errors) ?? 64,
     connectConcurrency: int(v.connectConcurrency, 'connect-concurrency', 1, 10_000, errors) ?? 256,
     maxSnapshotsInFlight: int(v.maxSnapshotsInFlight, 'max-snapshots-in-flight', 1, 100_000, errors) ?? 128,
     reconnectMaxSeconds: v.reconnectMaxSeconds ?? 30,

@@ -57,9 +57,11 @@ export function sourceAddresses(collectorUrl, count) {
 }
 
 class SimAgent {
-  constructor(sim, index, host) {
+  /** `index`: the agent's place in the whole fleet (its host, its state-file key); `slot`: in this process. */
+  constructor(sim, index, slot, host) {
     this.sim = sim;
     this.index = index;
+    this.slot = slot;
     this.host = host;
     this.creds = null;
     this.localAddress = undefined;
@@ -151,8 +153,10 @@ class SimAgent {
     while (n < this.outbox.length && this.outbox[n].seq <= body.upToSeq) {
       const m = this.outbox[n++];
       if (m.sends > 0) {
-        if (m.type === 'snapshot') sim.stats.snapshotAckLatency.record(now - m.sentAt);
-        else {
+        if (m.type === 'snapshot') {
+          sim.stats.snapshotAckLatency.record(now - m.sentAt);
+          sim.stats.windowSnapshotAckLatency.record(now - m.sentAt);
+        } else {
           sim.stats.ackLatency.record(now - m.sentAt);
           sim.stats.windowAckLatency.record(now - m.sentAt);
         }
@@ -270,7 +274,7 @@ class SimAgent {
       sim.onReady(this);
     }
     // Like the agent: a heartbeat every heartbeatSeconds from the config on.
-    sim.heap.push(performance.now() + c.heartbeatSeconds * 1000, this.index, HEARTBEAT, ++this.hbGen);
+    sim.heap.push(performance.now() + c.heartbeatSeconds * 1000, this.slot, HEARTBEAT, ++this.hbGen);
     this.pump();
   }
 
@@ -299,7 +303,7 @@ class SimAgent {
     if (this.stopped || sim.stopping) return;
     if (!this.creds) return; // re-enrolling
     const delay = fatal || FATAL_CLOSE.has(code) ? sim.o.reconnectMaxSeconds * 1000 : this.backoff();
-    sim.heap.push(performance.now() + delay, this.index, RECONNECT, ++this.reconnectGen);
+    sim.heap.push(performance.now() + delay, this.slot, RECONNECT, ++this.reconnectGen);
   }
 
   /** Exponential backoff with full jitter, as agent/src/transport/backoff.ts (base 500 ms). */
@@ -318,7 +322,7 @@ class SimAgent {
       uptimeSeconds: Math.round((performance.now() - this.sim.startedPerf) / 1000),
       rssBytes: 48_000_000 + (this.host.seed % 24_000_000),
     });
-    this.sim.heap.push(performance.now() + this.heartbeatSeconds * 1000, this.index, HEARTBEAT, ++this.hbGen);
+    this.sim.heap.push(performance.now() + this.heartbeatSeconds * 1000, this.slot, HEARTBEAT, ++this.hbGen);
   }
 }
 
@@ -327,11 +331,16 @@ class SimAgent {
  * settles when every agent has connected once (or the run has failed).
  *
  * @param {object} o
- * @param {number} o.agents
+ * @param {number} o.agents agents in this process
+ * @param {number} [o.firstIndex] the fleet index of this process's first agent (a shard of a
+ *   fleet spread over several processes runs agents firstIndex … firstIndex + agents − 1; each is
+ *   derived from the seed and its fleet index, so the fleet is the same however it is split)
  * @param {string} o.collectorUrl loopback only
  * @param {string|number} o.seed
  * @param {string} o.enrolSecret
  * @param {string} [o.stateFile]
+ * @param {{saved: Map<number, object>, save: (agents: Map<number, object>) => void}} [o.state]
+ *   credentials kept by someone else (the parent of a sharded run) instead of `stateFile`
  * @param {number} [o.eventsPerAgentPerHour]
  * @param {number} [o.sourceAddresses] spread connections over 127.0.0.2…
  * @param {number} [o.window] unacknowledged messages per agent
@@ -344,7 +353,7 @@ export async function startSimulation(opts) {
     sourceAddresses: 8,
     window: 100,
     maxOutbox: 1000,
-    enrolConcurrency: 8,
+    enrolConcurrency: 64,
     connectConcurrency: 256,
     maxSnapshotsInFlight: 128,
     reconnectMaxSeconds: 30,
@@ -352,13 +361,15 @@ export async function startSimulation(opts) {
     selfCheck: false,
     templates: undefined,
     dpkgStatus: undefined,
+    firstIndex: 0,
     ...opts,
   };
   o.eventsPerAgentPerHour ??= PROFILES[o.profile]?.eventsPerAgentPerHour ?? 6;
   if (!Number.isInteger(o.agents) || o.agents < 1 || o.agents > LIMITS.agents) throw new Error(`agents must be 1…${LIMITS.agents} (got ${o.agents})`);
+  if (!Number.isInteger(o.firstIndex) || o.firstIndex < 0 || o.firstIndex + o.agents > LIMITS.agents) throw new Error(`firstIndex + agents must be at most ${LIMITS.agents} (got ${o.firstIndex} + ${o.agents})`);
   if (!o.enrolSecret) throw new Error('an enrolment secret is required (--enrol-secret or VIGIL_ENROL_SECRET)');
   const collectorUrl = loopbackUrl(o.collectorUrl);
-  const stateFile = o.stateFile ?? defaultStateFile(o.seed, collectorUrl);
+  const stateFile = o.state ? null : (o.stateFile ?? defaultStateFile(o.seed, collectorUrl));
   const rss0 = process.memoryUsage().rss;
 
   const data = loadTemplates(o.dpkgStatus ? { dpkgStatus: o.dpkgStatus } : {});
@@ -378,7 +389,7 @@ export async function startSimulation(opts) {
     throw new Error(`no collector at ${collectorUrl}: ${why}`, { cause: err });
   }
 
-  const saved = loadState(stateFile, { seed: o.seed, collectorUrl });
+  const saved = o.state ? o.state.saved : loadState(stateFile, { seed: o.seed, collectorUrl });
   const addresses = sourceAddresses(collectorUrl, o.sourceAddresses);
   let failure;
   let resolveReady;
@@ -393,7 +404,8 @@ export async function startSimulation(opts) {
     o,
     stats: newStats(),
     wsUrl: `${collectorUrl.replace(/^http/, 'ws')}/agent/v1`,
-    jitter: new Rng(mix32(fleet.seed, hash32('jitter'))),
+    // Runtime jitter only (never the fleet or its schedule): each shard its own stream.
+    jitter: new Rng(mix32(fleet.seed, hash32(o.firstIndex ? `jitter:${o.firstIndex}` : 'jitter'))),
     startedPerf: performance.now(),
     startedWall: Date.now(),
     stopping: false,
@@ -523,8 +535,9 @@ export async function startSimulation(opts) {
 
   // --- the agents
   const agents = new Array(o.agents);
-  for (let i = 0; i < o.agents; i++) {
-    const a = new SimAgent(sim, i, fleet.host(i));
+  for (let slot = 0; slot < o.agents; slot++) {
+    const i = o.firstIndex + slot;
+    const a = new SimAgent(sim, i, slot, fleet.host(i));
     a.localAddress = addresses[i % addresses.length];
     const s = saved.get(i);
     if (s) {
@@ -533,7 +546,7 @@ export async function startSimulation(opts) {
       a.ackedSeq = s.lastSeq;
       a.sentUpTo = s.lastSeq;
     }
-    agents[i] = a;
+    agents[slot] = a;
   }
 
   sim.heap = new TimerHeap((i, kind, gen) => {
@@ -552,7 +565,7 @@ export async function startSimulation(opts) {
       a.append(e.type, e.body);
     }
     const due = plan.dueAt(a.host);
-    if (due !== Infinity) sim.heap.push(sim.startedPerf + due, a.index, EVENT, 0);
+    if (due !== Infinity) sim.heap.push(sim.startedPerf + due, a.slot, EVENT, 0);
   }
 
   async function enrolOne(a) {
@@ -597,7 +610,8 @@ export async function startSimulation(opts) {
     const out = new Map();
     for (const a of agents) if (a.creds) out.set(a.index, { ...a.creds, lastSeq: a.nextSeq });
     try {
-      saveState(stateFile, { seed: o.seed, collectorUrl }, out);
+      if (o.state) o.state.save(out);
+      else saveState(stateFile, { seed: o.seed, collectorUrl }, out);
     } catch (err) {
       bump(sim.stats.socketErrors, `state file: ${err.code ?? err.message}`);
     }
@@ -608,7 +622,7 @@ export async function startSimulation(opts) {
   for (const a of agents) {
     a.append('snapshot', null);
     const first = plan.init(a.host);
-    if (first !== Infinity) sim.heap.push(sim.startedPerf + first, a.index, EVENT, 0);
+    if (first !== Infinity) sim.heap.push(sim.startedPerf + first, a.slot, EVENT, 0);
   }
   for (const a of agents) {
     if (a.creds) {
@@ -639,11 +653,21 @@ export async function startSimulation(opts) {
     return { agents: o.agents, enrolledSeconds: seconds(sim.allEnrolledAt), connectedSeconds: seconds(sim.allConnectedAt), connected: sim.readyCount, enrolFailed: sim.stats.enrolFailed };
   }
 
-  /** The summary so far; `resetWindow` starts a new window for `windowAckLatencyMs`. */
-  function stats({ resetWindow = false } = {}) {
+  /**
+   * The summary so far; `resetWindow` starts a new window for `windowAckLatencyMs`; `raw` adds the
+   * histograms' buckets (`histograms`), for merging the summaries of several processes.
+   */
+  function stats({ resetWindow = false, raw = false } = {}) {
     const s = sim.stats;
     const windowAck = s.windowAckLatency.summary();
-    if (resetWindow) s.windowAckLatency = new LatencyHistogram();
+    const windowSnapshotAck = s.windowSnapshotAckLatency.summary();
+    const histograms = raw
+      ? { ackLatencyMs: s.ackLatency.toJSON(), windowAckLatencyMs: s.windowAckLatency.toJSON(), snapshotAckLatencyMs: s.snapshotAckLatency.toJSON(), windowSnapshotAckLatencyMs: s.windowSnapshotAckLatency.toJSON() }
+      : undefined;
+    if (resetWindow) {
+      s.windowAckLatency = new LatencyHistogram();
+      s.windowSnapshotAckLatency = new LatencyHistogram();
+    }
     const cpu = process.cpuUsage(cpu0);
     const mem = process.memoryUsage();
     const templatesUsed = {};
@@ -653,6 +677,7 @@ export async function startSimulation(opts) {
     return {
       seed: String(o.seed),
       agents: o.agents,
+      ...(o.firstIndex ? { firstIndex: o.firstIndex } : {}),
       collectorUrl,
       stateFile,
       profile: o.profile,
@@ -688,6 +713,7 @@ export async function startSimulation(opts) {
       ackLatencyMs: s.ackLatency.summary(),
       windowAckLatencyMs: windowAck,
       snapshotAckLatencyMs: s.snapshotAckLatency.summary(),
+      windowSnapshotAckLatencyMs: windowSnapshotAck,
       ...(o.selfCheck ? { selfCheck: s.selfCheck } : {}),
       process: {
         rssBytes: mem.rss,
@@ -698,6 +724,7 @@ export async function startSimulation(opts) {
         cpuSeconds: { user: +(cpu.user / 1e6).toFixed(2), system: +(cpu.system / 1e6).toFixed(2) },
         eventLoopDelayMs: { p99: +(loop.percentile(99) / 1e6).toFixed(1), max: +(loop.max / 1e6).toFixed(1) },
       },
+      ...(histograms ? { histograms } : {}),
     };
   }
 
@@ -720,13 +747,15 @@ export async function startSimulation(opts) {
     stats,
     /** The fleet as generated (for comparing runs). */
     describe: (n = o.agents) => agents.slice(0, n).map((a) => a.host.describe()),
+    /** Where its credentials are kept: the state file, or null when `state` was given. */
+    stateFile,
 
     /**
      * Drops every open connection at once (as a network blip or a collector failover would) and
      * resolves when every one of those agents is connected again and has had `config` back for its
-     * hello, with how long that took.
+     * hello, with how long that took (`raw`: with every agent's time back, for merging shards).
      */
-    stormReconnect({ timeoutMs = 300_000 } = {}) {
+    stormReconnect({ timeoutMs = 300_000, raw = false } = {}) {
       if (sim.storm) return Promise.reject(new Error('a reconnect storm is already running'));
       const victims = agents.filter((a) => a.ready);
       const t0 = performance.now();
@@ -746,7 +775,8 @@ export async function startSimulation(opts) {
             const lat = sim.storm.latency.sort((a, b) => a - b);
             sim.storm = null;
             const at = (p) => +lat[Math.max(0, Math.ceil((p / 100) * lat.length) - 1)].toFixed(1);
-            resolve({ agents: victims.length, allBackMs: +ms.toFixed(1), perAgentMs: { p50: at(50), p95: at(95), p99: at(99), max: +lat.at(-1).toFixed(1) }, connectionAttempts: sim.stats.reconnects - reconnects0 });
+            const perAgentMs = lat.length ? { p50: at(50), p95: at(95), p99: at(99), max: +lat.at(-1).toFixed(1) } : null;
+            resolve({ agents: victims.length, allBackMs: +ms.toFixed(1), perAgentMs, connectionAttempts: sim.stats.reconnects - reconnects0, ...(raw ? { latenciesMs: lat } : {}) });
           },
         };
         if (victims.length === 0) return sim.storm.done();
@@ -758,8 +788,8 @@ export async function startSimulation(opts) {
     },
 
     /** Goodbye from every connected agent (delivered within `graceMs`), then close everything. */
-    async stop({ goodbye = true, graceMs = 5000 } = {}) {
-      if (sim.stopping) return stats();
+    async stop({ goodbye = true, graceMs = 5000, raw = false } = {}) {
+      if (sim.stopping) return stats({ raw });
       // No new events once stopping: an event scheduled during the goodbye wait would be left unacknowledged.
       sim.heap.stop();
       if (goodbye) {
@@ -792,7 +822,7 @@ export async function startSimulation(opts) {
         if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'simulation over');
         else ws.terminate();
       }
-      const final = stats();
+      const final = stats({ raw });
       await Promise.all(closed);
       persist();
       loop.disable();

@@ -35,6 +35,22 @@ export class LatencyHistogram {
     return this.max;
   }
 
+  /** The buckets in use, `[[bucket, count], …]`, with n, sum and max: small enough to send over IPC. */
+  toJSON() {
+    const buckets = [];
+    for (let b = 0; b < this.counts.length; b++) if (this.counts[b]) buckets.push([b, this.counts[b]]);
+    return { buckets, n: this.n, sum: this.sum, max: this.max };
+  }
+
+  /** Adds another histogram's counts (a `toJSON()` of it) to this one. */
+  merge(j) {
+    for (const [b, c] of j.buckets) this.counts[b] += c;
+    this.n += j.n;
+    this.sum += j.sum;
+    if (j.max > this.max) this.max = j.max;
+    return this;
+  }
+
   summary() {
     const r = (x) => (x === null ? null : +x.toFixed(2));
     return { n: this.n, p50: r(this.percentile(50)), p95: r(this.percentile(95)), p99: r(this.percentile(99)), max: r(this.n ? this.max : null), mean: r(this.n ? this.sum / this.n : null) };
@@ -73,5 +89,7 @@ export function newStats() {
     /** Like ackLatency, since the last stats({resetWindow: true}). */
     windowAckLatency: new LatencyHistogram(),
     snapshotAckLatency: new LatencyHistogram(),
+    /** Like snapshotAckLatency, since the last stats({resetWindow: true}). */
+    windowSnapshotAckLatency: new LatencyHistogram(),
   };
 }

@@ -29,7 +29,7 @@ import { benchProbes } from './probes.mjs';
 import { benchSection, growthSection, updateResults } from './report.mjs';
 
 const USAGE =
-  'usage: npm run bench [-- --quick | --growth | --large]\n\n  (default)  every benchmark, under 15 min; the fleet grown 10,000 -> 20,000 agents; records results\n  --large    the same, the fleet grown on to 50,000 agents (about 40 min on the 2-core bench machine); records results\n  --quick    smaller and shorter, under 2 min; prints, writes results/<date>-quick.json only\n  --growth   API and ingest figures as stored events grow (0, 1 M, 10 M); records results';
+  'usage: npm run bench [-- --quick | --growth | --large]\n\n  (default)  every benchmark, under 15 min; the fleet grown 10,000 -> 20,000 agents; records results\n  --large    the same, the fleet grown on to 50,000 agents (16.3 min on the 2-core bench machine); records results\n  --quick    smaller and shorter, under 2 min; prints, writes results/<date>-quick.json only\n  --growth   API and ingest figures as stored events grow (0, 1 M, 10 M); records results';
 let flags;
 try {
   ({ values: flags } = parseArgs({
@@ -62,7 +62,7 @@ const PROFILES = {
     probes: { runs: 20 },
     alertLatency: { attaches: 2000 },
     // Grown on one collector, measured at each tier; with gateway workers past one process's open-file limit.
-    // 50,000 only with --large: its ramp alone took 24 min (bench/RESULTS.md), past the 15-minute budget.
+    // 50,000 only with --large: that run takes 16.3 min here (bench/RESULTS.md), past the 15-minute budget.
     fleet: { tiers: [10_000, 20_000], steadySeconds: 30, attaches: 150, attachRate: 10 },
   },
   quick: {

@@ -28,7 +28,7 @@ export const SERVE_OPTIONS = {
   tlsCert: { flag: 'tls-cert', env: 'VIGIL_TLS_CERT', type: 'string', description: 'PEM certificate: serve HTTPS/WSS (with --tls-key)' },
   tlsKey: { flag: 'tls-key', env: 'VIGIL_TLS_KEY', type: 'string', description: 'PEM private key for --tls-cert' },
   behindTlsProxy: { flag: 'behind-tls-proxy', env: 'VIGIL_BEHIND_TLS_PROXY', type: 'boolean', description: 'allow a plaintext non-loopback listener because a TLS proxy fronts it', defaultText: 'false' },
-  gatewayWorkers: { flag: 'gateway-workers', env: 'VIGIL_GATEWAY_WORKERS', type: 'number', description: 'processes that hold agent connections, beside this one (the only writer to the database): 0 holds them here, up to about 19,000 with 20,000 open files; each worker adds as many. Plain HTTP only (TLS in a proxy)', defaultText: '0' },
+  gatewayWorkers: { flag: 'gateway-workers', env: 'VIGIL_GATEWAY_WORKERS', type: 'number', description: 'processes that accept connections and hold the agents\' ones, beside this one (the only writer to the database, which serves the API and dashboard they pass on): 0 does it all here, up to about 19,000 agents with 20,000 open files; each worker adds as many. Plain HTTP only (TLS in a proxy)', defaultText: '0' },
   logLevel: { flag: 'log-level', env: 'VIGIL_LOG_LEVEL', type: 'string', description: `log level: ${LOG_LEVELS.join(', ')}`, defaultText: 'info' },
   logFormat: { flag: 'log-format', env: 'VIGIL_LOG_FORMAT', type: 'string', description: 'json, or pretty for a human at a terminal', defaultText: 'pretty on a terminal, else json' },
 } as const satisfies Record<string, OptionSpec>;

@@ -110,7 +110,7 @@ async function serve(argv: string[]): Promise<void> {
   try {
     // A deep accept queue: after a collector restart every agent reconnects within a second, and
     // Node's default (511) overflowed at 10,000 agents (bench/fleet.mjs: storm 6.6 s → 4.4 s).
-    const address = await app.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG });
+    const address = await app.gateway.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG });
     app.log.info({ url: address, dataDir: config.dataDir, version: VERSION }, 'vigil collector ready');
     printFirstRun(firstRun, address);
   } catch (err) {

@@ -5,11 +5,16 @@ import type { ConnectionSettings } from '../services/agent-connection.js';
 
 /*
  * The protocol between the collector's main process and its gateway worker processes
- * (`--gateway-workers N`). The main process accepts every HTTP connection, authenticates an agent's
- * `/agent/v1` upgrade by its token, and hands the socket itself to a worker; the worker completes
- * the WebSocket handshake, decodes and validates every frame, and forwards what it accepted. The
- * main process stays the only writer to SQLite: it commits, judges, and sends the acks back
- * through the worker.
+ * (`--gateway-workers N`). The workers accept the collector's connections: the main process binds
+ * the listening socket and passes it to every worker (it never polls it itself), so the kernel
+ * spreads new connections over the workers. A worker reads each connection's first request head:
+ * an agent's `/agent/v1` WebSocket upgrade it keeps (the main process checks the token, over the
+ * data pipe, and registers the connection), and it completes the handshake, decodes and validates
+ * every frame, and forwards what it accepted. Anything else (the API, the dashboard, enrolment,
+ * an agent it has no room for) goes to the main process as a socket with the bytes already read.
+ * The main process stays the only writer to SQLite: it commits, judges, and sends the acks back
+ * through the worker. (An agent upgrade that reaches the main process that way is authenticated
+ * there and its socket handed back to the least busy worker with room, as a `conn`.)
  *
  * Two channels per worker. Sockets go with their `conn` message over Node's IPC channel, which
  * sends one handle at a time and holds every later message until the worker has acknowledged it;
@@ -50,10 +55,17 @@ export interface FrameCounts {
 
 /** Main process → worker, over the IPC channel: with the socket as the handle, complete the WebSocket handshake for this agent. */
 export type ConnMessage = { t: 'conn'; id: number; agentId: string; hostId: string; headers: Record<string, string | string[] | undefined>; head: string };
+/** Main process → worker, over the IPC channel: with the bound (not yet listening) socket as the handle, listen on it and accept. */
+export type ListenMessage = { t: 'listen'; backlog: number };
+/** Main process → worker, over the IPC channel. */
+export type ToWorkerIpc = ConnMessage | ListenMessage;
+/** Worker → main process, over the IPC channel: with the socket as the handle, a connection for the main process's HTTP server; `head`: what was read of it (base64). */
+export type HttpMessage = { t: 'http'; head: string };
 
 /** Main process → worker, over the data pipe. */
 export type ToWorker =
-  | { t: 'init'; worker: number; settings: ConnectionSettings; logLevel: string; pretty: boolean }
+  /** `capacity`: agent sockets the worker may hold; past it, it passes agents to the main process (which finds a worker with room, or answers 503). */
+  | { t: 'init'; worker: number; settings: ConnectionSettings; capacity: number; logLevel: string; pretty: boolean }
   /** After a commit: for each connection, the highest seq committed and the rejections among them. */
   | { t: 'acks'; acks: [id: number, upToSeq: number, rejected: { seq: number; code: string }[]][] }
   /** A commit failed: nothing of theirs was stored; close these connections so their agents resend. */
@@ -61,7 +73,10 @@ export type ToWorker =
   | { t: 'send'; id: number; type: CollectorMessageType; body: unknown }
   | { t: 'close'; id: number; code: number; errorCode?: ErrorCode; message?: string }
   /** Close every connection (1001) and exit. */
-  | { t: 'shutdown' };
+  | { t: 'shutdown' }
+  /** The answer to `auth` `n`: the connection's id, or the error to answer the upgrade with. */
+  | { t: 'authed'; n: number; id: number; agentId: string; hostId: string }
+  | { t: 'authed'; n: number; code: ErrorCode; message?: string };
 
 /**
  * One accepted message or one rejection (`r`) of connection `c`. On the pipe a message's envelope
@@ -78,5 +93,10 @@ export type FromWorker =
   | { t: 'hello'; id: number; agentVersion: string }
   | { t: 'in'; items: WireItem[] }
   | { t: 'closed'; id: number }
+  /** Listening on the shared socket (or why not). */
+  | { t: 'listening' }
+  | { t: 'listen-failed'; message: string }
+  /** An agent's upgrade with this bearer token reached the worker: may it connect? (answered by `authed`). */
+  | { t: 'auth'; n: number; token: string | null }
   /** Every second: frame counts since the last report, and the worker's own resources. */
   | { t: 'report'; counts: FrameCounts; rssBytes: number; heapUsedBytes: number; cpuSeconds: number };

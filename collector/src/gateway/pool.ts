@@ -5,17 +5,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AgentEnvelope, AgentMessageBody, CollectorMessageBody, CollectorMessageType, ErrorCode } from '@vigil/shared';
 import type { AgentLink, ConnectionSettings, IngestSink } from '../services/agent-connection.js';
 import type { Duplex } from 'node:stream';
-import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type ToWorker, type WireItem } from './ipc.js';
+import type { NativeHandle } from './detach.js';
+import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type HttpMessage, type ListenMessage, type ToWorker, type WireItem } from './ipc.js';
 
-/** A socket's OS handle (libuv TCP wrap), detached from its net.Socket, as `child.send` passes it. */
-export interface NativeHandle {
-  reading?: boolean;
-  readStop(): number;
-  close(): void;
-}
-
-/** What the pool tells the gateway: the same two moments as an in-process connection's. */
+/** What the pool asks of the gateway and tells it: an agent's token check, a connection for the HTTP server, and an agent connection's two moments. */
 export interface PoolHooks {
+  /** Whose token this is, or why the upgrade is refused (a worker accepted the connection). */
+  authenticate(token: string | null): { agentId: string; hostId: string } | { code: ErrorCode; message?: string };
+  /** A connection a worker accepted that is not an agent's (or one it had no room for), with what it read of it. */
+  onHttp(handle: NativeHandle, head: Buffer): void;
   onHello(link: AgentLink): void;
   onClose(link: AgentLink): void;
 }
@@ -33,6 +31,8 @@ export interface GatewayWorkerStatus {
 
 export interface PoolMetrics {
   frameCounts(counts: FrameCounts): void;
+  /** An agent connection is now held by a worker (its `onClose` comes once it ends). */
+  agentConnected(): void;
 }
 
 export interface PoolOptions {
@@ -101,6 +101,8 @@ class GatewayWorker {
   private acks: [number, number, { seq: number; code: string }[]][] = [];
   private failedIds: number[] = [];
   private flushQueued = false;
+  /** Waiting for the worker to listen on the shared socket. */
+  listenWaiter: { resolve(): void; reject(err: Error): void } | undefined;
 
   constructor(
     readonly index: number,
@@ -126,6 +128,22 @@ class GatewayWorker {
       // would outlive the worker holding it.
       handle.close();
       done(err);
+    });
+  }
+
+  /** The shared listening socket, over the IPC channel; resolves once the worker listens on it. */
+  listen(handle: NativeHandle, backlog: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.child.connected) return reject(new Error(`gateway worker ${this.index} is gone`));
+      this.listenWaiter = { resolve, reject };
+      const m: ListenMessage = { t: 'listen', backlog };
+      // Sent with keepOpen semantics: a bare handle is never closed by Node; the main process keeps its copy for workers to come.
+      this.child.send(m, handle as unknown as Parameters<ChildProcess['send']>[1], (err) => {
+        if (err) {
+          this.listenWaiter = undefined;
+          reject(err);
+        }
+      });
     });
   }
 
@@ -164,12 +182,24 @@ export class GatewayPool {
   private nextId = 1;
   private closing = false;
   private readonly script = workerScript();
+  /** The bound socket every worker listens on (see share()). */
+  private shared: { handle: NativeHandle; backlog: number } | undefined;
 
   constructor(private readonly opts: PoolOptions) {}
 
   /** Starts every worker; resolves when all are ready. */
   async start(): Promise<void> {
     await Promise.all(Array.from({ length: this.opts.workers }, (_, i) => this.spawn(i)));
+  }
+
+  /**
+   * Has every worker listen on `handle` (bound, not listening: this process never accepts on it) and
+   * every worker started later too. Resolves once all listen; the caller keeps `handle` (and closes it
+   * after close()).
+   */
+  async share(handle: NativeHandle, backlog: number): Promise<void> {
+    this.shared = { handle, backlog };
+    await Promise.all(this.workers.filter((w) => w?.ready).map((w) => w.listen(handle, backlog)));
   }
 
   get size(): number {
@@ -226,15 +256,28 @@ export class GatewayPool {
           clearTimeout(timer);
           worker.ready = true;
           this.opts.log.info({ worker: index, pid: child.pid }, 'gateway worker ready');
+          // A worker started after share() (a replacement) listens too.
+          if (this.shared) {
+            worker.listen(this.shared.handle, this.shared.backlog).catch((err: unknown) =>
+              this.opts.log.error({ err, worker: index }, 'a gateway worker could not listen on the shared socket'),
+            );
+          }
           resolve();
           return;
         }
         this.onMessage(worker, m);
       });
+      child.on('message', (m: HttpMessage, handle?: NativeHandle) => {
+        if (m?.t !== 'http' || !handle) return;
+        if (this.closing) return handle.close();
+        this.opts.hooks.onHttp(handle, Buffer.from(m.head, 'base64'));
+      });
       child.on('error', (err) => this.opts.log.error({ err, worker: index }, 'gateway worker error'));
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
         worker.ready = false;
+        worker.listenWaiter?.reject(new Error(`gateway worker ${index} exited`));
+        worker.listenWaiter = undefined;
         const lost = [...worker.links.values()];
         worker.links.clear();
         for (const link of lost) this.opts.hooks.onClose(link);
@@ -245,7 +288,7 @@ export class GatewayPool {
           if (!this.closing) this.spawn(index).catch((err: unknown) => this.opts.log.error({ err, worker: index }, 'could not restart a gateway worker'));
         }, 1000).unref();
       });
-      worker.post({ t: 'init', worker: index, settings: this.opts.settings, logLevel: this.opts.logLevel, pretty: this.opts.prettyLogs });
+      worker.post({ t: 'init', worker: index, settings: this.opts.settings, capacity: this.opts.capacity, logLevel: this.opts.logLevel, pretty: this.opts.prettyLogs });
     });
   }
 
@@ -275,7 +318,30 @@ export class GatewayPool {
         return;
       case 'ready':
         return;
+      case 'listening':
+        worker.listenWaiter?.resolve();
+        worker.listenWaiter = undefined;
+        return;
+      case 'listen-failed':
+        worker.listenWaiter?.reject(new Error(`gateway worker ${worker.index} could not listen: ${m.message}`));
+        worker.listenWaiter = undefined;
+        return;
+      case 'auth': {
+        const r = this.closing ? { code: 'VIGIL_ERR_SHUTTING_DOWN' as const } : this.opts.hooks.authenticate(m.token);
+        if ('code' in r) return worker.post({ t: 'authed', n: m.n, code: r.code, ...(r.message ? { message: r.message } : {}) });
+        const link = this.register(worker, r);
+        worker.post({ t: 'authed', n: m.n, id: link.id, agentId: r.agentId, hostId: r.hostId });
+        return;
+      }
     }
+  }
+
+  /** A new connection of `worker`'s, counted there from now (it reports `closed` whatever becomes of it). */
+  private register(worker: GatewayWorker, agent: { agentId: string; hostId: string }): RemoteConnection {
+    const link = new RemoteConnection(this.nextId++, agent.agentId, agent.hostId, worker);
+    worker.links.set(link.id, link);
+    this.opts.metrics.agentConnected();
+    return link;
   }
 
   /** A worker's accepted messages (each with its body's JSON) and rejections, to the ingest queue. */
@@ -312,9 +378,8 @@ export class GatewayPool {
     let worker: GatewayWorker | undefined;
     for (const w of this.workers) if (w?.ready && w.links.size < this.opts.capacity && (!worker || w.links.size < worker.links.size)) worker = w;
     if (!worker || this.closing) return undefined;
-    const id = this.nextId++;
-    const link = new RemoteConnection(id, agent.agentId, agent.hostId, worker);
-    worker.links.set(id, link);
+    const link = this.register(worker, agent);
+    const id = link.id;
     const chosen = worker;
     chosen.handOver({ t: 'conn', id, agentId: agent.agentId, hostId: agent.hostId, headers, head: head.toString('base64') }, handle, (err) => {
       if (!err) return;

@@ -1,21 +1,36 @@
-import { Socket } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
+import net, { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import { WebSocketServer } from 'ws';
-import { CLOSE_CODES, type AgentEnvelope, type CollectorMessageType, type ErrorCode } from '@vigil/shared';
+import { CLOSE_CODES, ERRORS, type AgentEnvelope, type CollectorMessageType, type ErrorCode } from '@vigil/shared';
 import type { Rejection } from '../db/ingest-repository.js';
 import { loggerOptions } from '../logger.js';
+import { parseBearer } from '../plugins/auth.js';
 import { AgentConnection, type ConnectionMetrics, type IngestSink } from '../services/agent-connection.js';
 import type { AckTarget } from '../services/ingest-queue.js';
-import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type InboundItem, type ToWorker, type WireItem } from './ipc.js';
+import { detachSocket, type NativeHandle } from './detach.js';
+import {
+  DATA_FD,
+  readLines,
+  writeLine,
+  type ConnMessage,
+  type FrameCounts,
+  type FromWorker,
+  type HttpMessage,
+  type InboundItem,
+  type ToWorker,
+  type ToWorkerIpc,
+  type WireItem,
+} from './ipc.js';
 
 /*
  * A gateway worker process (started by the collector's main process with `--gateway-workers N`;
- * see ipc.ts). It holds agents' sockets, so the main process need not: the open-file limit of one
- * process no longer caps the fleet. Runs the same AgentConnection as the in-process gateway; its
- * sink forwards over IPC instead of queueing for SQLite.
+ * see ipc.ts). It accepts the collector's connections and holds agents' sockets, so the main
+ * process need not: neither the open-file limit of one process nor the main process's CPU caps
+ * how fast a fleet connects. Runs the same AgentConnection as the in-process gateway; its sink
+ * forwards over IPC instead of queueing for SQLite.
  */
 
 if (!process.send) {
@@ -106,45 +121,165 @@ let log: FastifyBaseLogger = pino({ level: 'info' }) as unknown as FastifyBaseLo
 let wss: WebSocketServer | undefined;
 let settings: Extract<ToWorker, { t: 'init' }>['settings'] | undefined;
 
-function accept(m: ConnMessage, handle: unknown): void {
-  if (!handle) return post({ t: 'closed', id: m.id });
-  // The main process sent the bare OS handle (see detachForHandoff in plugins/agent-gateway.ts).
-  const socket = new Socket({ handle, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
-  if (!wss || !settings) {
-    socket.destroy();
-    return post({ t: 'closed', id: m.id });
-  }
+/** Longest request head read before deciding where a connection goes (Node's HTTP server's own limit). */
+const MAX_HEAD_BYTES = 16 * 1024;
+/** A connection that has not sent its request head by then is dropped. */
+const HEAD_TIMEOUT_MS = 10_000;
+/** Agent sockets this worker may hold (from `init`). */
+let capacity = 0;
+/** Agent sockets held: connections, and upgrades waiting for the main process's answer. */
+let agentSockets = 0;
+let listener: net.Server | undefined;
+/** Upgrades waiting for the main process's token check, by request number. */
+const pendingAuth = new Map<number, (m: Extract<ToWorker, { t: 'authed' }>) => void>();
+let nextAuth = 1;
+
+/**
+ * Completes the WebSocket handshake on an agent's socket and runs the connection. `id` is the
+ * connection's id in the main process, which already counts it as this worker's; `closed` tells it
+ * when the socket goes, whether or not the handshake completed.
+ */
+function startConnection(id: number, agentId: string, hostId: string, socket: Socket, req: IncomingMessage, head: Buffer): void {
   let reported = false;
   const closed = () => {
     if (reported) return;
     reported = true;
-    connections.delete(m.id);
-    post({ t: 'closed', id: m.id });
+    agentSockets--;
+    connections.delete(id);
+    post({ t: 'closed', id });
   };
+  agentSockets++;
+  if (!wss || !settings || socket.destroyed) {
+    socket.destroy();
+    return closed();
+  }
   // Until the handshake completes the raw socket's close is the end; after it, the connection's.
   socket.once('close', closed);
   socket.on('error', () => socket.destroy());
-  const req = { method: 'GET', url: '/agent/v1', headers: m.headers } as unknown as IncomingMessage;
-  const connLog = log.child({ agentId: m.agentId, hostId: m.hostId });
-  wss.handleUpgrade(req, socket, Buffer.from(m.head, 'base64'), (ws) => {
-    const conn = new AgentConnection(m.agentId, m.hostId, ws, sink, settings!, {
-      onHello: (c) => post({ t: 'hello', id: m.id, agentVersion: c.agentVersion }),
+  const connLog = log.child({ agentId, hostId });
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    const conn = new AgentConnection(agentId, hostId, ws, sink, settings!, {
+      onHello: (c) => post({ t: 'hello', id, agentVersion: c.agentVersion }),
       onClose: closed,
     }, connLog, metrics);
-    ids.set(conn, m.id);
-    connections.set(m.id, conn);
+    ids.set(conn, id);
+    connections.set(id, conn);
+  });
+}
+
+/** An agent's socket the main process authenticated and handed over (it had no room here, or took the upgrade itself). */
+function accept(m: ConnMessage, handle: unknown): void {
+  if (!handle) return post({ t: 'closed', id: m.id });
+  // The main process sent the bare OS handle (see gateway/detach.ts).
+  const socket = new Socket({ handle, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
+  const req = { method: 'GET', url: '/agent/v1', headers: m.headers } as unknown as IncomingMessage;
+  startConnection(m.id, m.agentId, m.hostId, socket, req, Buffer.from(m.head, 'base64'));
+}
+
+/** Answers an upgrade the collector refuses, the way the main process's HTTP server would, and closes. */
+function refuse(socket: Socket, code: ErrorCode, message?: string): void {
+  const status = ERRORS[code].status;
+  const body = JSON.stringify({ error: { code, message: message ?? ERRORS[code].message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Parses the head of the agent upgrades this worker keeps; `upgrade` runs the rest. */
+const agentHttp = http.createServer();
+agentHttp.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  socket.on('error', () => socket.destroy());
+  const n = nextAuth++;
+  // Counted from now: the main process's answer registers it.
+  agentSockets++;
+  pendingAuth.set(n, (m) => {
+    agentSockets--;
+    if ('code' in m) {
+      log.info({ code: m.code, address: socket.remoteAddress }, 'agent upgrade refused');
+      return refuse(socket, m.code, m.message);
+    }
+    startConnection(m.id, m.agentId, m.hostId, socket, req, head);
+  });
+  post({ t: 'auth', n, token: parseBearer(req.headers.authorization) });
+});
+// The head was checked before it came here: anything else is a malformed request.
+agentHttp.on('request', (_req, res: http.ServerResponse) => {
+  res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  res.end(JSON.stringify({ error: { code: 'VIGIL_ERR_VALIDATION', message: ERRORS.VIGIL_ERR_VALIDATION.message } }));
+});
+agentHttp.on('clientError', (_err, socket: Socket) => socket.destroy());
+
+/** An agent's WebSocket upgrade (`GET /agent/v1` with `Upgrade: websocket`): the only request a worker answers itself. */
+function isAgentUpgrade(head: Buffer, end: number): boolean {
+  const text = head.toString('latin1', 0, end + 2);
+  return /^GET \/agent\/v1(?:\?[^ ]*)? HTTP\/1\.1\r\n/.test(text) && /\r\nupgrade:[ \t]*websocket[ \t]*\r\n/i.test(text);
+}
+
+/** Passes a connection, with what was read of it, to the main process's HTTP server. */
+function toMain(socket: Socket, head: Buffer): void {
+  const detached = detachSocket(socket, head);
+  if (!detached) return;
+  const { handle } = detached;
+  if (!process.connected) return handle.close();
+  const m: HttpMessage = { t: 'http', head: detached.head.toString('base64') };
+  // A bare handle is not closed by Node once sent: this process's copy must go (see pool.ts).
+  process.send!(m, handle as never, undefined, () => handle.close());
+}
+
+/** A new connection on the shared listening socket: read its first request head, then keep it or pass it on. */
+function route(socket: Socket): void {
+  let head: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), HEAD_TIMEOUT_MS);
+  const onError = () => socket.destroy();
+  const onClose = () => clearTimeout(timer);
+  const onData = (chunk: Buffer) => {
+    head = head.length ? Buffer.concat([head, chunk]) : chunk;
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0 && head.length < MAX_HEAD_BYTES) return;
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('error', onError);
+    socket.off('close', onClose);
+    socket.pause();
+    if (end >= 0 && isAgentUpgrade(head, end) && wss && agentSockets < capacity) {
+      socket.unshift(head);
+      agentHttp.emit('connection', socket);
+      // Paused above (nothing may be read between the two listeners), so the HTTP server's own
+      // listener does not start the flow: this hands it the head.
+      socket.resume();
+    } else toMain(socket, head);
+  };
+  socket.on('data', onData);
+  socket.on('error', onError);
+  socket.on('close', onClose);
+}
+
+/** Listens on the socket the main process bound (shared by every worker: the kernel spreads the connections). */
+function listenOn(handle: unknown, backlog: number): void {
+  if (!handle) return post({ t: 'listen-failed', message: 'no socket came with the listen message' });
+  listener?.close();
+  const server = net.createServer(route);
+  listener = server;
+  server.once('error', (err) => post({ t: 'listen-failed', message: err.message }));
+  server.listen(handle as NativeHandle, backlog, () => {
+    server.removeAllListeners('error');
+    // Accept errors (out of file descriptors, …) are passing: log them, keep listening.
+    server.on('error', (err) => log.warn({ err }, 'accepting a connection failed'));
+    post({ t: 'listening' });
   });
 }
 
 function shutdown(): void {
+  listener?.close();
   flushItems();
   for (const c of connections.values()) c.close(CLOSE_CODES.goingAway, 'VIGIL_ERR_SHUTTING_DOWN');
   // Let the close frames go out, then leave; the main process kills a worker that lingers.
   setTimeout(() => process.exit(0), 200);
 }
 
-process.on('message', (m: ConnMessage, handle?: unknown) => {
+process.on('message', (m: ToWorkerIpc, handle?: unknown) => {
   if (m.t === 'conn') accept(m, handle);
+  else if (m.t === 'listen') listenOn(handle, m.backlog);
 });
 
 readLines(data, (line) => {
@@ -152,6 +287,7 @@ readLines(data, (line) => {
   switch (m.t) {
     case 'init':
       settings = m.settings;
+      capacity = m.capacity;
       log = pino(
         { ...loggerOptions(m.logLevel), base: { worker: m.worker } },
         m.pretty ? PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) : undefined,
@@ -173,6 +309,12 @@ readLines(data, (line) => {
       return;
     case 'shutdown':
       return shutdown();
+    case 'authed': {
+      const done = pendingAuth.get(m.n);
+      pendingAuth.delete(m.n);
+      done?.(m);
+      return;
+    }
   }
 });
 

@@ -1,11 +1,14 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Socket } from 'node:net';
+import dns from 'node:dns/promises';
+import net, { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import { CLOSE_CODES, uuidv7, VigilError } from '@vigil/shared';
 import type { AgentIdentity } from '../db/agents-repository.js';
 import { connectionCapacity } from '../gateway/capacity.js';
-import { GatewayPool, type GatewayWorkerStatus, type NativeHandle } from '../gateway/pool.js';
+import { detachSocket, type NativeHandle } from '../gateway/detach.js';
+import { GatewayPool, type GatewayWorkerStatus } from '../gateway/pool.js';
 import { AgentConnection, type AgentLink, type ConnectionSettings } from '../services/agent-connection.js';
 import { IngestQueue } from '../services/ingest-queue.js';
 import { bearerToken } from './auth.js';
@@ -20,6 +23,14 @@ export interface AgentGateway {
   workerStatus(): GatewayWorkerStatus[];
   /** Close every connection of a host (revocation). */
   disconnectHost(hostId: string, code: number, reason: string): number;
+  /**
+   * Starts accepting connections (instead of `app.listen`); resolves to the URL. Without workers
+   * this process listens; with them, it binds the socket and every worker accepts on it (this
+   * process gets only what is not an agent's WebSocket).
+   */
+  listen(opts: { host: string; port: number; backlog?: number }): Promise<string>;
+  /** The port listened on (after listen()). */
+  readonly port: number | undefined;
 }
 
 declare module 'fastify' {
@@ -53,26 +64,6 @@ function upgradeHead(raw: object): Buffer {
   const key = Object.getOwnPropertySymbols(raw).find((s) => s.description === 'ws-head');
   const head = key ? (raw as Record<symbol, unknown>)[key] : undefined;
   return Buffer.isBuffer(head) ? head : Buffer.alloc(0);
-}
-
-/**
- * Takes an upgrade's socket apart for a gateway worker: stops this process reading it, keeps what
- * it had read past the request (`head` plus anything buffered since), detaches the OS handle and
- * destroys the now handle-less socket, so the HTTP server counts the connection closed here (it
- * lives on in the worker). Node discards what a socket reads while its handle is being sent, and
- * its own socket-passing ties the server's close to the receiving process: this avoids both (an
- * agent's hello, sent the moment the worker's 101 arrives, would otherwise be lost now and then).
- */
-function detachForHandoff(socket: Socket, head: Buffer): { handle: NativeHandle; head: Buffer } | undefined {
-  const buffered = socket.readableLength > 0 ? (socket.read(socket.readableLength) as Buffer | null) : null;
-  const s = socket as unknown as { _handle: NativeHandle | null };
-  const handle = s._handle;
-  if (!handle) return undefined;
-  handle.reading = false;
-  handle.readStop();
-  s._handle = null;
-  socket.destroy();
-  return { handle, head: buffered ? Buffer.concat([head, buffered]) : head };
 }
 
 /**
@@ -129,16 +120,80 @@ export const agentGatewayPlugin = fp(
       logFor(link).info('agent disconnected');
     };
 
+    /** Whose agent token this is; throws the coded error an upgrade with it is refused with. */
+    const identify = (token: string | null): AgentIdentity => {
+      if (!token) throw new VigilError('VIGIL_ERR_UNAUTHENTICATED', 'An agent token is required (Authorization: Bearer …)');
+      const agent = app.store.agents.findByToken(token);
+      if (!agent) throw new VigilError('VIGIL_ERR_TOKEN_INVALID');
+      if (agent.revoked || agent.retired) throw new VigilError('VIGIL_ERR_TOKEN_REVOKED');
+      return agent;
+    };
+    /** A worker's upgrade: the same check as the route's. */
+    const authenticateForWorker = (token: string | null) => {
+      try {
+        return identify(token);
+      } catch (err) {
+        if (err instanceof VigilError) return { code: err.code, message: err.message };
+        throw err;
+      }
+    };
+    /** A connection a worker passed on (the API, the dashboard, enrolment…): served by this process's HTTP server. */
+    const onHttp = (handle: NativeHandle, head: Buffer) => {
+      const socket = new Socket({ handle, readable: true, writable: true } as unknown as ConstructorParameters<typeof Socket>[0]);
+      if (closing) return void socket.destroy();
+      if (head.length) socket.unshift(head);
+      app.server.emit('connection', socket);
+    };
+
     let pool: GatewayPool | undefined;
     if (workers > 0) {
-      pool = new GatewayPool({ workers, capacity, settings, logLevel, prettyLogs, sink: queue, hooks: { onHello, onClose }, metrics, log: app.log });
+      pool = new GatewayPool({
+        workers,
+        capacity,
+        settings,
+        logLevel,
+        prettyLogs,
+        sink: queue,
+        hooks: { authenticate: authenticateForWorker, onHttp, onHello, onClose },
+        metrics,
+        log: app.log,
+      });
       await pool.start();
     }
+    /** The bound socket the workers listen on (with workers, after listen()). */
+    let shared: NativeHandle | undefined;
+    let port: number | undefined;
 
     const gateway: AgentGateway = {
       queue,
       connections,
       workers,
+      get port() {
+        return port;
+      },
+      async listen({ host, port: wanted, backlog = 511 }) {
+        if (!pool) {
+          const url = await app.listen({ host, port: wanted, backlog });
+          port = (app.server.address() as net.AddressInfo).port;
+          return url;
+        }
+        await app.ready();
+        const { address, family } = await dns.lookup(host);
+        // Bound, not listening: this process never accepts on it, the workers do (Node's cluster
+        // module shares a socket between processes the same way).
+        const bound = (net as unknown as { _createServerHandle(a: string, p: number, t: number): NativeHandle | number })._createServerHandle(address, wanted, family);
+        if (typeof bound === 'number') {
+          const code = getSystemErrorName(bound);
+          throw Object.assign(new Error(`listen ${code}: address already in use or unavailable ${address}:${wanted}`), { code });
+        }
+        shared = bound;
+        const out: { port?: number } = {};
+        (bound as unknown as { getsockname(o: object): number }).getsockname(out);
+        port = out.port;
+        await pool.share(bound, backlog);
+        app.log.info({ workers, address, port }, 'gateway workers accepting connections');
+        return `http://${family === 6 ? `[${address}]` : address}:${port}`;
+      },
       workerStatus: () => pool?.status() ?? [],
       disconnectHost(hostId, code, reason) {
         let n = 0;
@@ -175,12 +230,7 @@ export const agentGatewayPlugin = fp(
     });
 
     const authenticate = async (request: FastifyRequest) => {
-      const token = bearerToken(request);
-      if (!token) throw new VigilError('VIGIL_ERR_UNAUTHENTICATED', 'An agent token is required (Authorization: Bearer …)');
-      const agent = app.store.agents.findByToken(token);
-      if (!agent) throw new VigilError('VIGIL_ERR_TOKEN_INVALID');
-      if (agent.revoked || agent.retired) throw new VigilError('VIGIL_ERR_TOKEN_REVOKED');
-      request.agent = agent;
+      request.agent = identify(bearerToken(request));
     };
 
     /** Refuses an agent past what the processes holding sockets can hold, before any socket is taken. */
@@ -210,13 +260,9 @@ export const agentGatewayPlugin = fp(
       if (closing || pool.size === 0) throw new VigilError('VIGIL_ERR_NOT_READY', 'No gateway worker is ready; retry later');
       if (!pool.hasRoom()) throw atCapacity();
       reply.hijack();
-      const detached = detachForHandoff(socket, upgradeHead(request.raw));
+      const detached = detachSocket(socket, upgradeHead(request.raw));
       if (!detached) return;
-      metrics.agentConnected();
-      if (!pool.handoff(agent, request.headers, detached.head, detached.handle)) {
-        metrics.agentDisconnected();
-        detached.handle.close();
-      }
+      if (!pool.handoff(agent, request.headers, detached.head, detached.handle)) detached.handle.close();
     };
 
     app.get('/agent/v1', { websocket: true, preValidation: authenticate, preHandler: handOff }, (socket, request) => {
@@ -233,6 +279,8 @@ export const agentGatewayPlugin = fp(
       queue.flush();
       for (const c of connections.values()) c.close(CLOSE_CODES.goingAway, 'VIGIL_ERR_SHUTTING_DOWN');
       await pool?.close();
+      shared?.close();
+      shared = undefined;
       app.store.agents.resetConnections();
     });
   },

@@ -34,7 +34,11 @@ declare module 'fastify' {
 
 /** `Authorization: Bearer <token>`; null when absent or malformed. */
 export function bearerToken(request: FastifyRequest): string | null {
-  const h = request.headers.authorization;
+  return parseBearer(request.headers.authorization);
+}
+
+/** The token of an `Authorization: Bearer <token>` header's value; null when absent or malformed. */
+export function parseBearer(h: string | undefined): string | null {
   if (typeof h !== 'string') return null;
   const m = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]{1,512})[ \t]*$/i.exec(h);
   return m?.[1] ?? null;

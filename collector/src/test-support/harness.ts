@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { agentEnvelope, PROTOCOL_VERSION, type HostFacts } from '@vigil/shared';
@@ -48,8 +47,8 @@ export async function startHarness(opts: Partial<AppOptions> = {}): Promise<Harn
   });
   // Gateway workers (if any) log to the test's stdout, not to `logs`: only their errors.
   const app = await buildApp({ store, logLevel: 'debug', gatewayLogLevel: 'error', logStream, heartbeatSeconds: 30, ...opts });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as AddressInfo;
+  await app.gateway.listen({ host: '127.0.0.1', port: 0 });
+  const port = app.gateway.port!;
   const url = `http://127.0.0.1:${port}`;
   return {
     app,

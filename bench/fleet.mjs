@@ -12,9 +12,9 @@
 // * optionally (`cpuProf`) the collector's CPU profile, cut into those phases.
 //
 // One process here may hold at most `ulimit -Hn` (20,000) open files, so past about 19,000 agents
-// the collector runs with `--gateway-workers N`: its main process authenticates each agent's
-// upgrade and hands the socket to one of N gateway child processes, and stays the only writer to
-// the store. The collector is then a process tree: its CPU and RSS are summed over the tree, and
+// the collector runs with `--gateway-workers N`: N gateway child processes accept the connections
+// on a socket the main process binds (the main process checks each agent's token, gets every other
+// request passed on, and stays the only writer to the store). The collector is then a process tree: its CPU and RSS are summed over the tree, and
 // given for the main process and the workers apart. The simulator likewise runs one child per
 // 15,000 agents at most (test/sim/shards.mjs).
 //

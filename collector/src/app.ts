@@ -50,6 +50,21 @@ export interface AppOptions {
   notifications?: NotificationsOptions;
 }
 
+/** One registered route: its method, URL pattern and zod schemas. */
+export interface RouteSummary {
+  method: string;
+  url: string;
+  schema: { body?: unknown; params?: unknown; querystring?: unknown };
+  websocket: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, in order (HEAD routes Fastify adds for GET included). */
+    routeTable: readonly RouteSummary[];
+  }
+}
+
 /** Build the collector without starting it: tests use inject() and close(); main.ts listens. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const logger = loggerOptions(opts.logLevel ?? 'info');
@@ -64,6 +79,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.tls ? { https: opts.tls } : {}),
   };
   const app = Fastify(fastifyOpts) as unknown as FastifyInstance;
+  // Every route as registered, with its schemas: the hardening tests walk it (each route's auth, fuzzed bodies).
+  const routeTable: RouteSummary[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      routeTable.push({ method: String(method), url: r.url, schema: (r.schema ?? {}) as RouteSummary['schema'], websocket: Boolean((r as { websocket?: boolean }).websocket) });
+    }
+  });
+  app.decorate('routeTable', routeTable);
 
   await app.register(errorsPlugin);
   await app.register(storePlugin, { store: opts.store });

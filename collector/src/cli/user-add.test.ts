@@ -79,5 +79,6 @@ describe('user add', () => {
     expect(noTty.status).toBe(2);
     expect(noTty.stderr).toContain('--password-stdin');
     expect(stored(dataDir, 'dave').user).toBeUndefined();
-  });
+    // Four real processes, one after another: seconds each on a loaded 2-core machine.
+  }, 30_000);
 });

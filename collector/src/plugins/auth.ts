@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { VigilError, type Role } from '@vigil/shared';
 import { cookieValue, CSRF_HEADER, SESSION_COOKIE, SESSION_IDLE_MS, SESSION_TOUCH_MS } from '../services/user-sessions.js';
@@ -11,6 +11,9 @@ export interface Principal {
   name: string;
   role: Role;
 }
+
+/** Marks a role check made by requireRole (see the onRoute hook). */
+const ROLE_CHECK = Symbol('vigil.roleCheck');
 
 /** Methods that change nothing: no CSRF token needed with a session cookie. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -85,7 +88,7 @@ export const authPlugin = fp(
     };
 
     app.decorate('requireRole', (...roles: Role[]): preHandlerAsyncHookHandler => {
-      return async function checkRole(request: FastifyRequest) {
+      const check = async function checkRole(request: FastifyRequest) {
         const token = bearerToken(request);
         let principal: Principal;
         if (token) {
@@ -101,6 +104,19 @@ export const authPlugin = fp(
         if (!roles.includes(principal.role)) throw new VigilError('VIGIL_ERR_FORBIDDEN', `This needs one of the roles: ${roles.join(', ')}`);
         request.principal = principal;
       };
+      return Object.assign(check, { [ROLE_CHECK]: true });
+    });
+
+    // Routes name their role check as a preHandler (the usual place to read), but a caller who may
+    // not use a route must learn nothing from it: not its body's schema (validation runs before
+    // preHandlers), and the collector must not read and parse a stranger's body at all. So every
+    // role check is moved to onRequest, before the body is read — for every route, whoever wrote it.
+    app.addHook('onRoute', (route) => {
+      const pre = [route.preHandler ?? []].flat();
+      const checks = pre.filter((f) => (f as { [ROLE_CHECK]?: boolean })[ROLE_CHECK]);
+      if (!checks.length) return;
+      route.preHandler = pre.filter((f) => !checks.includes(f));
+      route.onRequest = [...(checks as unknown as onRequestHookHandler[]), ...[route.onRequest ?? []].flat()];
     });
   },
   { name: 'vigil-auth', dependencies: ['vigil-store'] },

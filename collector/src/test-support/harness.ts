@@ -120,7 +120,7 @@ export class TestAgent {
     return ++this.seq;
   }
 
-  async waitFor(pred: (f: { type: string; body: Record<string, unknown> }) => boolean, timeoutMs = 5000): Promise<{ type: string; body: Record<string, unknown> }> {
+  async waitFor(pred: (f: { type: string; body: Record<string, unknown> }, index: number) => boolean, timeoutMs = 5000): Promise<{ type: string; body: Record<string, unknown> }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.frames.find(pred);

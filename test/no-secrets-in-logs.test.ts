@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, AGENT_BIN, COLLECTOR_BIN, ENROL_SECRET, freePort, startAgent, startCollector, startProcess, tempDir, until, type Proc } from './support/processes.js';
+import { ADMIN_TOKEN, COLLECTOR_BIN, ENROL_SECRET, freePort, startAgent, startCollector, startProcess, tempDir, until, type Proc } from './support/processes.js';
 
 // Every secret the system handles, driven through the real binaries at debug level (right and
 // wrong ones: a bad enrolment secret, a wrong password, a forged token), then every line both

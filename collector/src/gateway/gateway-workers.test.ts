@@ -202,6 +202,34 @@ describe('gateway workers accepting connections', () => {
   });
 });
 
+describe('gateway workers under slow and idle connections', () => {
+  it('drop a connection whose request head does not arrive within the hello timeout, and keep serving others meanwhile', async () => {
+    const quick = await startHarness({ gatewayWorkers: 2, gateway: { helloTimeoutMs: 300 } });
+    try {
+      const port = quick.app.gateway.port!;
+      const idle = await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const s = net.connect(port, '127.0.0.1');
+          await new Promise<void>((r) => s.once('connect', () => r()));
+          // Half send the start of a head and stall (slowloris), half send nothing.
+          if (i % 2) s.write('GET /agent/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+          return new Promise<number>((resolve) => {
+            const t0 = Date.now();
+            s.on('error', () => undefined);
+            s.on('close', () => resolve(Date.now() - t0));
+          });
+        }),
+      );
+      expect((await fetch(`${quick.url}/healthz`)).status).toBe(200);
+      const lived = await Promise.all(idle);
+      for (const ms of lived) expect(ms).toBeLessThan(5000);
+      expect(quick.app.gateway.workerStatus().reduce((n, w) => n + w.connections, 0)).toBe(0);
+    } finally {
+      await quick.close();
+    }
+  }, 20_000);
+});
+
 describe('--gateway-workers', () => {
   it('is a whole number from 0 to 64, and refused with the collector terminating TLS itself', () => {
     expect(loadServeConfig(['--gateway-workers', '4'], {})).toMatchObject({ ok: true, config: { gatewayWorkers: 4 } });

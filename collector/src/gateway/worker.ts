@@ -123,8 +123,6 @@ let settings: Extract<ToWorker, { t: 'init' }>['settings'] | undefined;
 
 /** Longest request head read before deciding where a connection goes (Node's HTTP server's own limit). */
 const MAX_HEAD_BYTES = 16 * 1024;
-/** A connection that has not sent its request head by then is dropped. */
-const HEAD_TIMEOUT_MS = 10_000;
 /** Agent sockets this worker may hold (from `init`). */
 let capacity = 0;
 /** Agent sockets held: connections, and upgrades waiting for the main process's answer. */
@@ -229,7 +227,9 @@ function toMain(socket: Socket, head: Buffer): void {
 /** A new connection on the shared listening socket: read its first request head, then keep it or pass it on. */
 function route(socket: Socket): void {
   let head: Buffer = Buffer.alloc(0);
-  const timer = setTimeout(() => socket.destroy(), HEAD_TIMEOUT_MS);
+  // A connection that has not sent its whole request head in the hello timeout (10 s) is dropped:
+  // slow heads (slowloris) cannot pile up here.
+  const timer = setTimeout(() => socket.destroy(), settings?.helloTimeoutMs ?? 10_000);
   const onError = () => socket.destroy();
   const onClose = () => clearTimeout(timer);
   const onData = (chunk: Buffer) => {

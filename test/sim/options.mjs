@@ -20,6 +20,7 @@ export const OPTIONS = {
   connectConcurrency: { flag: 'connect-concurrency', type: 'number', description: "first connections' handshakes in flight, at most, per simulator process (reconnects follow each agent's backoff)", defaultText: '256' },
   maxSnapshotsInFlight: { flag: 'max-snapshots-in-flight', type: 'number', description: 'unacknowledged snapshots across all the agents of one simulator process, at most (bounds its memory; real agents each hold their own)', defaultText: '128' },
   reconnectMaxSeconds: { flag: 'reconnect-max-seconds', type: 'number', description: 'longest wait between reconnect attempts', defaultText: '30' },
+  stopGraceSeconds: { flag: 'stop-grace-seconds', type: 'number', description: 'on stopping, how long to wait for the last acknowledgements before leaving what is unacknowledged as pending', defaultText: '5' },
   templates: { flag: 'templates', type: 'string', description: 'only these OS templates, comma-separated (see --describe)', defaultText: 'all' },
   dpkgStatus: { flag: 'dpkg-status', type: 'string', description: 'dpkg status file the Debian/Ubuntu inventories are drawn from', defaultText: '/var/lib/dpkg/status' },
   selfCheck: { flag: 'self-check', type: 'boolean', description: 'validate every frame sent and received against the shared schemas (slow; for tests)' },
@@ -76,6 +77,7 @@ export function parseSimOptions(argv, env) {
     connectConcurrency: int(v.connectConcurrency, 'connect-concurrency', 1, 10_000, errors) ?? 256,
     maxSnapshotsInFlight: int(v.maxSnapshotsInFlight, 'max-snapshots-in-flight', 1, 100_000, errors) ?? 128,
     reconnectMaxSeconds: v.reconnectMaxSeconds ?? 30,
+    stopGraceSeconds: v.stopGraceSeconds ?? 5,
     templates: v.templates ? String(v.templates).split(',').map((s) => s.trim()).filter(Boolean) : undefined,
     dpkgStatus: v.dpkgStatus,
     selfCheck: v.selfCheck === true,
@@ -85,6 +87,7 @@ export function parseSimOptions(argv, env) {
   if (!Object.hasOwn(PROFILES, o.profile)) errors.push(`--profile: one of ${Object.keys(PROFILES).join(', ')} (got ${o.profile})`);
   if (o.eventsPerAgentPerHour !== undefined && !(o.eventsPerAgentPerHour >= 0 && o.eventsPerAgentPerHour <= 36_000)) errors.push('--events-per-agent-per-hour: from 0 to 36000');
   if (!(o.reconnectMaxSeconds >= 1 && o.reconnectMaxSeconds <= 3600)) errors.push('--reconnect-max-seconds: from 1 to 3600');
+  if (!(o.stopGraceSeconds >= 0 && o.stopGraceSeconds <= 600)) errors.push('--stop-grace-seconds: from 0 to 600');
   if (!(o.progressSeconds >= 0 && o.progressSeconds <= 3600)) errors.push('--progress-seconds: from 0 to 3600');
   if (!o.help && !o.describe && !o.writePolicy) {
     if (!o.collectorUrl) errors.push('--collector-url (VIGIL_COLLECTOR_URL) is required');

@@ -357,6 +357,7 @@ export async function startSimulation(opts) {
     connectConcurrency: 256,
     maxSnapshotsInFlight: 128,
     reconnectMaxSeconds: 30,
+    stopGraceSeconds: 5,
     progressSeconds: 5,
     selfCheck: false,
     templates: undefined,
@@ -457,7 +458,9 @@ export async function startSimulation(opts) {
     drainConnects() {
       while (this.connectQueue.length && this.connectsInFlight < o.connectConcurrency) {
         const a = this.connectQueue.shift();
-        if (a.stopped || this.stopping) continue;
+        // Queued twice (a retry and a reconnect timer), or already connecting: taking a slot it would
+        // never give back would starve every agent still waiting for its first connection.
+        if (a.stopped || this.stopping || a.ws || a.gated || !a.creds) continue;
         a.gated = true;
         this.connectsInFlight++;
         a.connect();
@@ -788,7 +791,7 @@ export async function startSimulation(opts) {
     },
 
     /** Goodbye from every connected agent (delivered within `graceMs`), then close everything. */
-    async stop({ goodbye = true, graceMs = 5000, raw = false } = {}) {
+    async stop({ goodbye = true, graceMs = o.stopGraceSeconds * 1000, raw = false } = {}) {
       if (sim.stopping) return stats({ raw });
       // No new events once stopping: an event scheduled during the goodbye wait would be left unacknowledged.
       sim.heap.stop();

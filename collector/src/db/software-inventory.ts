@@ -83,6 +83,7 @@ export class SoftwareInventory {
   private readonly dirty = new Set<string>();
   /** Where to log how to take back an in-memory change (a failed savepoint), if anywhere. */
   private undoLog: ((undo: () => void) => void) | undefined;
+  private changes = 0;
   private readonly s;
 
   constructor(db: Db) {
@@ -116,6 +117,14 @@ export class SoftwareInventory {
     };
   }
 
+  /**
+   * Goes up whenever installs or classifications may have changed (a rolled-back change counts
+   * too): what was computed from `software_items` at one generation holds until the next.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
   /** The host's inventory, ordered by identity. */
   items(hostId: string): SoftwareItem[] {
     this.flushHost(hostId);
@@ -130,6 +139,7 @@ export class SoftwareInventory {
 
   /** Stores an item's classification under `version` (for every host that has it). */
   reclassify(id: number, status: string, subject: string, version: number): void {
+    this.changes++;
     this.s.classifyItem.run(status, subject, version, id);
     const k = this.known.get(id);
     if (k) this.known.set(id, { ...k, status, subject, policy_version: version });
@@ -163,6 +173,7 @@ export class SoftwareInventory {
     installed: readonly SoftwareItem[],
     classifier: SoftwareClassifier | undefined,
   ): { removed: StoredClassification[]; installed: ({ status: string; subject: string } | undefined)[] } {
+    this.changes++;
     const list = this.open(hostId);
     const take = (identity: string): KnownItem | undefined => {
       const id = list.byIdentity.get(identity);
@@ -202,6 +213,7 @@ export class SoftwareInventory {
 
   /** Makes the host's inventory exactly `items` (of one identity, the last stands). */
   replace(hostId: string, items: readonly SoftwareItem[], classifier: SoftwareClassifier | undefined): void {
+    this.changes++;
     const byIdentity = new Map<string, number>();
     for (const item of items) byIdentity.set(identityOf(item), this.resolve(item, classifier).row.id);
     const ids = [...byIdentity.values()];
@@ -228,6 +240,7 @@ export class SoftwareInventory {
 
   /** The host no longer counts (retired): its items' installs go down, its list stays as it was. */
   uncount(hostId: string): void {
+    this.changes++;
     this.flushHost(hostId);
     this.s.uncountAll.run(hostId);
     this.s.markUncounted.run(hostId);

@@ -17,7 +17,11 @@ export interface StoredSoftwareGroup {
 export class SoftwareRepository {
   private readonly s;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    /** The inventory's generation (`SoftwareInventory.generation`): installs and classifications are unchanged while it is. */
+    readonly generation: () => number = () => 0,
+  ) {
     this.s = {
       groups: db.prepare<[number], StoredSoftwareGroup>(
         `SELECT subject, status, sum(installs) AS installs, count(*) AS packages FROM software_items

@@ -9,7 +9,6 @@ import {
   type SoftwareHosts,
   type SoftwareList,
 } from '@vigil/shared';
-import { SoftwareRepository } from '../db/software-repository.js';
 import { actorOf } from '../plugins/auth.js';
 import { changeCatalogue, type CatalogueChange } from '../services/catalogue-edit.js';
 import { SoftwareTitles } from '../services/software-titles.js';
@@ -26,7 +25,7 @@ import { SoftwareTitles } from '../services/software-titles.js';
 export async function softwareRoutes(app: FastifyInstance) {
   const anyRole = app.requireRole(...Role.options);
   const admin = app.requireRole('admin');
-  const titles = new SoftwareTitles(new SoftwareRepository(app.store.db), () => app.engine.policyInForce, () => app.engine.backlog);
+  const titles = new SoftwareTitles(app.store.software, () => app.engine.policyInForce, () => app.engine.backlog);
 
   app.get<{ Querystring: SoftwareListQuery }>('/api/v1/software', { schema: { querystring: SoftwareListQuery }, preHandler: anyRole }, async (request): Promise<SoftwareList> =>
     titles.list(request.query),

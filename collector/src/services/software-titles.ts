@@ -7,6 +7,13 @@ import { softwareSubject } from '../policy/software/findings.js';
 /** Inventories read at most per page of `hosts` (a title that few hosts have is found a slice at a time). */
 export const HOSTS_SCAN_MAX = 2000;
 
+interface Group {
+  subject: string;
+  status: string;
+  installs: number;
+  packages: number;
+}
+
 interface Classified {
   subject: string;
   status: string;
@@ -24,6 +31,8 @@ interface Classified {
 export class SoftwareTitles {
   /** Classifications of stale items under `version`, by item id. */
   private staleCache: { version: number; byId: Map<number, Classified> } = { version: -1, byId: new Map() };
+  /** Installs by (subject, status) at one policy version and inventory generation. */
+  private groupsCache: { version: number; generation: number; groups: Map<string, Group> } | undefined;
 
   constructor(
     private readonly repo: SoftwareRepository,
@@ -72,19 +81,13 @@ export class SoftwareTitles {
 
   private rows(version: number, policy: Policy): SoftwareTitleRow[] {
     const titles = new Map<string, CatalogueTitle>(policy.software.titles.map((t) => [t.title, t]));
-    const groups = new Map<string, { subject: string; status: string; installs: number; packages: number }>();
-    const add = (subject: string, status: string, installs: number, packages: number) => {
-      const key = `${subject}\u0000${status}`;
-      const g = groups.get(key);
-      if (g) {
-        g.installs += installs;
-        g.packages += packages;
-      } else groups.set(key, { subject, status, installs, packages });
-    };
-    for (const g of this.repo.groups(version)) add(g.subject, g.status, g.installs, g.packages);
-    for (const c of this.staleClassified(version, policy).values()) add(c.subject, c.status, c.installs, 1);
+    // A copy: the cached groups stay as counted.
+    const groups = new Map(this.installedGroups(version, policy));
     // Every catalogue title is listed, installed or not (a title just added shows at once).
-    for (const t of titles.values()) add(t.title, t.status, 0, 0);
+    for (const t of titles.values()) {
+      const key = `${t.title}\u0000${t.status}`;
+      if (!groups.has(key)) groups.set(key, { subject: t.title, status: t.status, installs: 0, packages: 0 });
+    }
     const seats = this.repo.seatCounts();
     const rows: SoftwareTitleRow[] = [];
     for (const g of groups.values()) {
@@ -106,6 +109,29 @@ export class SoftwareTitles {
       });
     }
     return rows;
+  }
+
+  /**
+   * Installs by (subject, status) under `version`: one scan of `software_items`, kept until the
+   * inventory's generation or the policy version changes (a page of a quiet fleet costs a sort).
+   */
+  private installedGroups(version: number, policy: Policy): Map<string, Group> {
+    const generation = this.repo.generation();
+    const cached = this.groupsCache;
+    if (cached && cached.version === version && cached.generation === generation) return cached.groups;
+    const groups = new Map<string, Group>();
+    const add = (subject: string, status: string, installs: number, packages: number) => {
+      const key = `${subject}\u0000${status}`;
+      const g = groups.get(key);
+      if (g) {
+        g.installs += installs;
+        g.packages += packages;
+      } else groups.set(key, { subject, status, installs, packages });
+    };
+    for (const g of this.repo.groups(version)) add(g.subject, g.status, g.installs, g.packages);
+    for (const c of this.staleClassified(version, policy).values()) add(c.subject, c.status, c.installs, 1);
+    this.groupsCache = { version, generation, groups };
+    return groups;
   }
 
   /** Installed items stored under another policy version, classified under `version` (each once). */

@@ -95,7 +95,6 @@ const fill = performance.now() - t0;
 const distinct = ids.size;
 const bytes = fs.statSync(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.db') || f.endsWith('.sqlite')) ?? '')).size;
 
-console.log('backlog check');
 const app = await buildApp({ store, logLevel: 'error', heartbeatSeconds: 30, evaluationTickMs: 3_600_000 });
 await app.ready();
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -107,11 +106,12 @@ const get = async (url) => {
   return { ms, body: res.json() };
 };
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+/** The first request on its own (it may fill a cache), then p50/p99 of the next n. */
 async function time(label, url, n = REQUESTS) {
   const ms = [];
-  let body;
+  let { ms: first, body } = await get(url);
   for (let i = 0; i < n; i++) ({ ms: ms[i], body } = await get(url));
-  console.log(`${label.padEnd(58)} p50 ${pct(ms, 50).toFixed(1).padStart(7)} ms   p99 ${pct(ms, 99).toFixed(1).padStart(7)} ms   (${n} requests)`);
+  console.log(`${label.padEnd(56)} first ${first.toFixed(1).padStart(6)} ms   then p50 ${pct(ms, 50).toFixed(1).padStart(6)} ms, p99 ${pct(ms, 99).toFixed(1).padStart(6)} ms (${n})`);
   return body;
 }
 
@@ -121,12 +121,6 @@ console.log(`  ${first.total} rows; first: ${first.items[0].name} ${first.items[
 await time('GET /api/v1/software?sort=name&limit=200', '/api/v1/software?sort=name&limit=200');
 await time('GET /api/v1/software?q=pkg-011', '/api/v1/software?q=pkg-011');
 await time('GET /api/v1/software?status=unapproved', '/api/v1/software?status=unapproved');
-
-// A policy change: every item stale until the engine judges the hosts again.
-db.prepare('UPDATE software_items SET policy_version = NULL').run();
-await time('GET /api/v1/software, all items stale: first request', '/api/v1/software', 1);
-await time('GET /api/v1/software, all items stale: next ones', '/api/v1/software');
-db.prepare('UPDATE software_items SET policy_version = 0').run();
 
 await time('GET /api/v1/software/hosts (on every host, 50)', `/api/v1/software/hosts?name=dpkg:pkg-00001&status=os-vendor`);
 const r = await time(`GET /api/v1/software/hosts (on 3 hosts, one page)`, `/api/v1/software/hosts?name=${encodeURIComponent(rare)}&status=os-vendor`, 5);
@@ -145,6 +139,17 @@ for (const sort of ['hostname', 'lastSeen', 'openAlerts', 'agentVersion']) {
   await time(`GET /api/v1/hosts?sort=${sort}&order=desc (50)`, `/api/v1/hosts?sort=${sort}&order=desc`, 10);
 }
 
-if (process.env.KEEP) { console.log(dir); process.exit(0); }
+// A policy change: every item is stale until the engine judges the hosts again (here never: the
+// seeded hosts have no host_state rows), so the list classifies every installed item itself.
+const put = await app.inject({
+  method: 'PUT',
+  url: '/api/v1/policy',
+  headers: { ...auth, 'content-type': 'application/yaml' },
+  payload: 'software:\n  titles:\n    - { title: "Base tools", match: { name: "pkg-000*" }, status: approved }\n    - { title: "Licensed tool", match: { name: "pkg-0011*" }, status: licensed, seats: 100 }\n',
+});
+if (put.statusCode !== 200) throw new Error(put.body);
+const stale = await time('GET /api/v1/software after a policy change (all stale)', '/api/v1/software');
+console.log(`  ${stale.total} rows; first: ${stale.items[0].name} ${stale.items[0].installs} installs`);
+
 await app.close();
 fs.rmSync(dir, { recursive: true, force: true });

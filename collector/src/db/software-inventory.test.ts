@@ -2,6 +2,7 @@ import type { SoftwareItem } from '@vigil/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hostFacts } from '../test-support/harness.js';
 import { SoftwareInventory, type SoftwareClassifier } from './software-inventory.js';
+import { listHasAny } from './software-repository.js';
 import { openStore, type Store } from './store.js';
 
 let store: Store;
@@ -166,5 +167,21 @@ describe('SoftwareInventory', () => {
     tx(() => inventory.replace(h1, [pkg('vim', '9.0')], c));
     expect(installs()).toEqual({ 'bash 5.2': 0, 'vim 9.0': 0, 'zoom 5.17': 0, 'vim 9.1': 0, 'nano 7': 0, 'zoom 5.18': 1 });
     expect(installs()).toEqual(fromLists());
+  });
+});
+
+describe('listHasAny', () => {
+  it('finds ids in a stored list exactly, by text for a few ids and parsed for many', () => {
+    const list = JSON.stringify([7, 123, 45, 9]);
+    expect(listHasAny([123])(list)).toBe(true);
+    expect(listHasAny([7])(list)).toBe(true);
+    expect(listHasAny([9])(list)).toBe(true);
+    // Neither part of a longer id nor a longer id's part.
+    expect(listHasAny([12, 23, 4, 5, 1239])(list)).toBe(false);
+    expect(listHasAny([1])('[]')).toBe(false);
+    expect(listHasAny([5])('[5]')).toBe(true);
+    const many = Array.from({ length: 20 }, (_, i) => 1000 + i);
+    expect(listHasAny(many)(list)).toBe(false);
+    expect(listHasAny([...many, 45])(list)).toBe(true);
   });
 });

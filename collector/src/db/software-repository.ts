@@ -36,9 +36,8 @@ export class SoftwareRepository {
       seatHolders: db.prepare<[string, string, number], { id: string; hostname: string }>(
         'SELECT l.host_id AS id, h.hostname FROM host_licensed_titles l JOIN hosts h ON h.id = l.host_id WHERE l.title = ? AND l.host_id > ? ORDER BY l.host_id LIMIT ?',
       ),
-      scan: db.prepare<[string, string, number], { id: string; hostname: string; has: number }>(
-        `SELECT v.host_id AS id, h.hostname, EXISTS (SELECT 1 FROM json_each(v.item_ids) j WHERE j.value IN (SELECT value FROM json_each(?))) AS has
-         FROM host_inventories v JOIN hosts h ON h.id = v.host_id WHERE v.counted = 1 AND v.host_id > ? ORDER BY v.host_id LIMIT ?`,
+      scan: db.prepare<[string, number], { id: string; hostname: string; item_ids: string }>(
+        'SELECT v.host_id AS id, h.hostname, v.item_ids FROM host_inventories v JOIN hosts h ON h.id = v.host_id WHERE v.counted = 1 AND v.host_id > ? ORDER BY v.host_id LIMIT ?',
       ),
     };
   }
@@ -81,12 +80,31 @@ export class SoftwareRepository {
     const hosts: { id: string; hostname: string }[] = [];
     let last: string | undefined;
     let scanned = 0;
-    for (const row of this.s.scan.iterate(JSON.stringify(ids), after, scanMax)) {
+    const has = listHasAny(ids);
+    for (const row of this.s.scan.iterate(after, scanMax)) {
       scanned++;
       last = row.id;
-      if (row.has) hosts.push({ id: row.id, hostname: row.hostname });
+      if (has(row.item_ids)) hosts.push({ id: row.id, hostname: row.hostname });
       if (hosts.length >= limit) break;
     }
     return { hosts, last, scanned };
   }
+}
+
+/**
+ * Whether a stored list of item ids (compact JSON, as JSON.stringify and SQLite's json_group_array
+ * write it: `[1,22,333]`) holds any of `ids`. A few ids are looked for as delimited text, which
+ * reads the list without parsing it; many, in the parsed list.
+ */
+export function listHasAny(ids: readonly number[]): (list: string) => boolean {
+  if (ids.length <= 8) {
+    const needles = ids.map((id) => `,${id},`);
+    return (list) => {
+      // `[1,2,3]` → `,1,2,3,`: every id between two commas.
+      const body = `,${list.slice(1, -1)},`;
+      return needles.some((n) => body.includes(n));
+    };
+  }
+  const wanted = new Set(ids);
+  return (list) => (JSON.parse(list) as number[]).some((id) => wanted.has(id));
 }

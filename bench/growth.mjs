@@ -91,6 +91,8 @@ function insertHosts(db, hosts, now, rnd) {
       insertInventory.run(id, itemIds);
       list.push({ h, id, agentId, hostname, groups, seq: 0 });
     }
+    // Each item's install count, as the ingest path keeps it (migration 7).
+    db.prepare('UPDATE software_items SET installs = installs + ? WHERE id IN (SELECT value FROM json_each(?))').run(hosts, itemIds);
   })();
   return list;
 }

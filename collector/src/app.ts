@@ -21,6 +21,7 @@ import { retentionPlugin } from './plugins/retention.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { overviewRoutes } from './routes/overview.js';
 import { sessionRoutes } from './routes/session.js';
+import { softwareRoutes } from './routes/software.js';
 
 export interface AppOptions {
   store: Store;
@@ -117,6 +118,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(alertRoutes);
   await app.register(approvalRoutes);
   await app.register(policyRoutes);
+  await app.register(softwareRoutes);
   await app.register(auditLogRoutes);
   await app.register(notificationRoutes);
   return app;

@@ -2,7 +2,9 @@ import type { Alert, Host, HostListItem, ListEnvelope } from './types.js';
 import { api } from './api.js';
 import { el, mount, say, when } from './dom.js';
 
-/** Hosts, searched and paged on the server (`?q=`, `?status=`, cursor): never the whole fleet at once. */
+type SortKey = 'hostname' | 'lastSeen' | 'openAlerts' | 'agentVersion';
+
+/** Hosts, searched, sorted and paged on the server (`?q=`, `?status=`, `?sort=&order=`, cursor): never the whole fleet at once. */
 export function hostsPage(main: HTMLElement): () => void {
   const tbody = el('tbody');
   const more = el('button', { type: 'button', hidden: true }, 'Load more');
@@ -10,18 +12,61 @@ export function hostsPage(main: HTMLElement): () => void {
   const status = el('select', { name: 'status' }, ...['', 'online', 'offline', 'silent', 'retired'].map((s) => el('option', { value: s }, s || 'any')));
   let cursor: string | null = null;
   let timer: number | undefined;
+  let sort: SortKey = 'hostname';
+  let order: 'asc' | 'desc' = 'asc';
+  let generation = 0;
+
+  // Sortable columns: a button in the header, the direction in aria-sort; a second press reverses.
+  const header = (label: string, key?: SortKey) => {
+    if (!key) return { th: el('th', { scope: 'col' }, label) };
+    const th = el('th', { scope: 'col' });
+    th.append(
+      el('button', {
+        type: 'button',
+        class: 'sort',
+        onclick: () => {
+          if (sort === key) order = order === 'asc' ? 'desc' : 'asc';
+          else {
+            sort = key;
+            // Most recent, most alerts, newest version first; names A to Z.
+            order = key === 'hostname' ? 'asc' : 'desc';
+          }
+          void load(true);
+        },
+      }, label),
+    );
+    return { th, key };
+  };
+  const columns = [
+    header('Host', 'hostname'),
+    header('Status'),
+    header('Last seen', 'lastSeen'),
+    header('OS'),
+    header('Open alerts', 'openAlerts'),
+    header('Screen lock'),
+    header('Agent', 'agentVersion'),
+    header('Groups'),
+  ];
+  const showSort = () => {
+    for (const c of columns) {
+      if (!c.key) continue;
+      if (c.key === sort) c.th.setAttribute('aria-sort', order === 'asc' ? 'ascending' : 'descending');
+      else c.th.removeAttribute('aria-sort');
+    }
+  };
 
   async function load(reset: boolean): Promise<void> {
-    if (reset) {
-      tbody.replaceChildren();
-      cursor = null;
-    }
-    const params = new URLSearchParams({ limit: '50' });
+    const mine = ++generation;
+    if (reset) cursor = null;
+    showSort();
+    const params = new URLSearchParams({ limit: '50', sort, order });
     if (q.value.trim()) params.set('q', q.value.trim());
     if (status.value) params.set('status', status.value);
     if (cursor) params.set('cursor', cursor);
     try {
       const page = await api<ListEnvelope<HostListItem>>(`/api/v1/hosts?${params}`);
+      if (mine !== generation) return;
+      if (reset) tbody.replaceChildren();
       for (const h of page.items) {
         tbody.append(
           el(
@@ -54,7 +99,7 @@ export function hostsPage(main: HTMLElement): () => void {
     main,
     el('h1', {}, 'Hosts'),
     el('div', { class: 'filters', role: 'search' }, el('label', {}, 'Search', q), el('label', {}, 'Status', status)),
-    el('table', { 'aria-label': 'Hosts' }, el('thead', {}, el('tr', {}, ...['Host', 'Status', 'Last seen', 'OS', 'Open alerts', 'Screen lock', 'Agent', 'Groups'].map((h) => el('th', { scope: 'col' }, h)))), tbody),
+    el('table', { 'aria-label': 'Hosts' }, el('thead', {}, el('tr', {}, ...columns.map((c) => c.th))), tbody),
     more,
   );
   void load(true);

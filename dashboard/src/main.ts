@@ -4,6 +4,7 @@ import { el, mount } from './dom.js';
 import { hostPage, hostsPage } from './hosts-page.js';
 import { overviewPage } from './overview-page.js';
 import { policyPage } from './policy-page.js';
+import { softwarePage } from './software-page.js';
 
 const main = document.getElementById('main')!;
 const nav = document.getElementById('nav')!;
@@ -43,7 +44,7 @@ function loginPage(): void {
 function chrome(current: string): void {
   const s = currentSession()!;
   const link = (href: string, label: string) => el('a', { href, ...(current === href ? { 'aria-current': 'page' } : {}) }, label);
-  mount(nav, link('#/overview', 'Overview'), link('#/alerts', 'Alerts'), link('#/hosts', 'Hosts'), isAdmin() ? link('#/policy', 'Policy') : null);
+  mount(nav, link('#/overview', 'Overview'), link('#/alerts', 'Alerts'), link('#/hosts', 'Hosts'), link('#/software', 'Software'), isAdmin() ? link('#/policy', 'Policy') : null);
   mount(who, `${s.user.name} (${s.user.role}) `, el('button', { type: 'button', onclick: () => void logOut().then(route) }, 'Log out'));
 }
 
@@ -62,6 +63,9 @@ function route(): void {
   } else if (hash === '#/policy' && isAdmin()) {
     chrome('#/policy');
     leave = policyPage(main);
+  } else if (hash === '#/software') {
+    chrome('#/software');
+    leave = softwarePage(main);
   } else if (hash === '#/hosts') {
     chrome('#/hosts');
     leave = hostsPage(main);

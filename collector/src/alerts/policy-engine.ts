@@ -847,6 +847,7 @@ export class PolicyEngine {
       const closure: Closure = { status: 'auto_resolved', resolution: 'host_retired', actor, note: 'the host was retired' };
       for (const a of this.store.alerts.openOnHost(hostId)) this.lifecycle.close(a, closure, { hostname: host?.hostname ?? null, groups: host?.groups ?? [] }, now);
       this.licences.removeHost(hostId);
+      this.store.hostState.uncountSoftware(hostId);
       this.queue.delete(hostId);
       this.hostCache.delete(hostId);
       this.recountLicences(now);

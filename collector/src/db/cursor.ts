@@ -14,3 +14,14 @@ export function decodeCursor(cursor: string): [string, string] {
   }
   throw new VigilError('VIGIL_ERR_VALIDATION', 'cursor is not valid');
 }
+
+/** A keyset cursor of `n` strings or numbers. */
+export function decodeCursorKey(cursor: string, n: number): (string | number)[] {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(key) && key.length === n && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key as (string | number)[];
+  } catch {
+    // fall through
+  }
+  throw new VigilError('VIGIL_ERR_VALIDATION', 'cursor is not valid');
+}

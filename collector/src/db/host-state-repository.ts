@@ -233,6 +233,11 @@ export class HostStateRepository {
     if (Object.keys(pending).length === 0) this.pending.delete(hostId);
   }
 
+  /** A retired host: its inventory stays (its history) but no longer counts in the fleet's installs. */
+  uncountSoftware(hostId: string): void {
+    this.inventory.uncount(hostId);
+  }
+
   remove(hostId: string): void {
     this.pending.delete(hostId);
     this.forget.run(hostId);

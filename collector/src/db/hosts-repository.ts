@@ -1,8 +1,8 @@
 import type { AgentCounters, Host, HostFacts, HostListQuery, HostStatus, ListEnvelope } from '@vigil/shared';
-import { uuidv7 } from '@vigil/shared';
+import { uuidv7, VigilError } from '@vigil/shared';
 import type { Db } from './database.js';
 import { parseJsonColumn } from './json-column.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursorKey, encodeCursor } from './cursor.js';
 
 interface HostRow {
   id: string;
@@ -31,6 +31,15 @@ interface HostRow {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The sort keys of the host list besides the hostname (null: hostname only). */
+const SORT_KEYS: Record<HostListQuery['sort'], string | null> = {
+  hostname: null,
+  lastSeen: 'coalesce(h.last_seen_at, 0)',
+  openAlerts: "(SELECT count(*) FROM alerts x WHERE x.host_id = h.id AND x.status IN ('open', 'acknowledged'))",
+  // Matches the index hosts_by_agent_version (migration 7). Compared as text.
+  agentVersion: "coalesce(h.agent_version, '')",
+};
 
 const SELECT = `
   SELECT h.*, a.id AS agent_id, (h.status = 'online') AS agent_connected, a.last_seq, a.messages_stored,
@@ -91,14 +100,24 @@ export class HostsRepository {
     return row && this.toHost(row, now);
   }
 
-  list(q: HostListQuery, now = Date.now()): ListEnvelope<Host> {
+  list(q: Omit<HostListQuery, 'sort' | 'order'> & Partial<Pick<HostListQuery, 'sort' | 'order'>>, now = Date.now()): ListEnvelope<Host> {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
-    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-    if (cursor) {
-      where.push('(h.hostname COLLATE NOCASE > @ch OR (h.hostname COLLATE NOCASE = @ch AND h.id > @cid))');
-      params.ch = cursor[0];
-      params.cid = cursor[1];
+    const sort = q.sort ?? 'hostname';
+    const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+    const cmp = q.order === 'desc' ? '<' : '>';
+    const key = SORT_KEYS[sort];
+    if (q.cursor) {
+      // [sort, order, (key,) hostname, id] of the last host of the previous page.
+      const c = decodeCursorKey(q.cursor, key ? 5 : 4);
+      if (c[0] !== sort || c[1] !== (q.order ?? 'asc') || typeof c.at(-1) !== 'string' || typeof c.at(-2) !== 'string') throw new VigilError('VIGIL_ERR_VALIDATION', 'cursor is not valid');
+      params.ch = c.at(-2);
+      params.cid = c.at(-1);
+      const byName = `(h.hostname COLLATE NOCASE ${cmp} @ch OR (h.hostname COLLATE NOCASE = @ch AND h.id ${cmp} @cid))`;
+      if (key) {
+        params.ck = c[2];
+        where.push(`(${key} ${cmp} @ck OR (${key} = @ck AND ${byName}))`);
+      } else where.push(byName);
     }
     if (q.q) {
       where.push("h.hostname LIKE @q ESCAPE '\\' COLLATE NOCASE");
@@ -120,15 +139,17 @@ export class HostsRepository {
         }[q.status],
       );
     }
-    const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY h.hostname COLLATE NOCASE, h.id LIMIT @limit`;
-    const rows = this.db.prepare<Record<string, unknown>, HostRow>(sql).all({ ...params, limit: q.limit + 1 });
+    const order = `${key ? `${key} ${dir}, ` : ''}h.hostname COLLATE NOCASE ${dir}, h.id ${dir}`;
+    // The page's ids first (sorting hosts rows only), then their agents and key for those alone.
+    const ids = `SELECT h.id FROM hosts h ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limit`;
+    const sql = `${SELECT.replace('SELECT h.*,', `SELECT h.*, ${key ?? 'NULL'} AS sort_key,`)} WHERE h.id IN (${ids}) ORDER BY ${order}`;
+    const rows = this.db.prepare<Record<string, unknown>, HostRow & { sort_key: string | number | null }>(sql).all({ ...params, limit: q.limit + 1 });
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
     const last = page.at(-1);
     return {
       items: page.map((r) => this.toHost(r, now)),
-      nextCursor: more && last ? encodeCursor([last.hostname, last.id]) : null,
+      nextCursor: more && last ? encodeCursor([sort, q.order ?? 'asc', ...(key ? [last.sort_key ?? ''] : []), last.hostname, last.id]) : null,
     };
   }
 

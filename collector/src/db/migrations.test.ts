@@ -67,3 +67,33 @@ describe('migrations 4 and 5', () => {
     expect(repo.softwareOfSubject('h2', 'dpkg:zoom')).toEqual([]);
   });
 });
+
+describe('migration 7', () => {
+  it('counts each item\'s installs from the stored inventories, leaving retired hosts out', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 6));
+    const host = db.prepare(`INSERT INTO hosts (id, hostname, platform, distro, release, arch, first_seen_at, status) VALUES (?, ?, 'linux', 'debian', '12', 'x64', 1, ?)`);
+    host.run('h1', 'one', 'online');
+    host.run('h2', 'two', 'offline');
+    host.run('h3', 'three', 'retired');
+    const item = db.prepare('INSERT INTO software_items (item, source, name, arch) VALUES (?, ?, ?, ?)');
+    const id = (name: string) => Number(item.run(JSON.stringify({ name, version: '1', source: 'dpkg' }), 'dpkg', name, '').lastInsertRowid);
+    const [bash, vim, zoom, nano] = [id('bash'), id('vim'), id('zoom'), id('nano')];
+    const list = db.prepare('INSERT INTO host_inventories (host_id, item_ids) VALUES (?, ?)');
+    list.run('h1', JSON.stringify([bash, vim, zoom]));
+    list.run('h2', JSON.stringify([bash, zoom]));
+    list.run('h3', JSON.stringify([bash, nano]));
+    migrate(db, MIGRATIONS);
+    expect(db.prepare('SELECT name, installs FROM software_items ORDER BY id').all()).toEqual([
+      { name: 'bash', installs: 2 },
+      { name: 'vim', installs: 1 },
+      { name: 'zoom', installs: 2 },
+      { name: 'nano', installs: 0 },
+    ]);
+    expect(db.prepare('SELECT host_id, counted FROM host_inventories ORDER BY host_id').all()).toEqual([
+      { host_id: 'h1', counted: 1 },
+      { host_id: 'h2', counted: 1 },
+      { host_id: 'h3', counted: 0 },
+    ]);
+  });
+});

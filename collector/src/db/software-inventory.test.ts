@@ -2,6 +2,7 @@ import type { SoftwareItem } from '@vigil/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hostFacts } from '../test-support/harness.js';
 import { SoftwareInventory, type SoftwareClassifier } from './software-inventory.js';
+import { listHasAny } from './software-repository.js';
 import { openStore, type Store } from './store.js';
 
 let store: Store;
@@ -83,5 +84,104 @@ describe('SoftwareInventory', () => {
     store.transaction(() => inventory.applyDiff(h1, [], [pkg('vim', '9.0')], c));
     expect(inventory.items(h1)).toEqual([pkg('bash', '5.2'), pkg('vim', '9.0')]);
     expect(count('software_items')).toBe(2);
+  });
+  it('keeps each item\'s install count in step with every inventory change, rolled-back ones and retirements included', () => {
+    const c = classifier(1);
+    // As the store's transaction does with the host state repository's inventory: flush before commit.
+    const tx = <T>(fn: () => T): T =>
+      store.transaction(() => {
+        const r = fn();
+        if (!nested) inventory.endTransaction();
+        return r;
+      });
+    let nested = false;
+    /** Installs as stored, by item name and version. */
+    const installs = () =>
+      Object.fromEntries(
+        (store.db.prepare('SELECT name, item, installs FROM software_items ORDER BY id').all() as { name: string; item: string; installs: number }[]).map((r) => [
+          `${r.name} ${(JSON.parse(r.item) as SoftwareItem).version}`,
+          r.installs,
+        ]),
+      );
+    /** The same counted from the lists themselves, hosts retired left out. */
+    const fromLists = () =>
+      Object.fromEntries(
+        (
+          store.db
+            .prepare(
+              `SELECT i.name, i.item, (SELECT count(*) FROM host_inventories h, json_each(h.item_ids) j WHERE h.counted = 1 AND j.value = i.id) AS n FROM software_items i ORDER BY i.id`,
+            )
+            .all() as { name: string; item: string; n: number }[]
+        ).map((r) => [`${r.name} ${(JSON.parse(r.item) as SoftwareItem).version}`, r.n]),
+      );
+    tx(() => {
+      inventory.replace(h1, [pkg('bash', '5.2'), pkg('vim', '9.0')], c);
+      inventory.replace(h2, [pkg('bash', '5.2'), pkg('zoom', '5.17')], c);
+    });
+    expect(installs()).toEqual({ 'bash 5.2': 2, 'vim 9.0': 1, 'zoom 5.17': 1 });
+    // Diffs: an upgrade moves the count from one version to the other; several diffs in one transaction.
+    tx(() => {
+      inventory.applyDiff(h1, [pkg('vim', '9.0')], [pkg('vim', '9.1')], c);
+      inventory.applyDiff(h1, [], [pkg('zoom', '5.17')], c);
+      inventory.applyDiff(h2, [pkg('bash', '5.2')], [], c);
+    });
+    expect(installs()).toEqual({ 'bash 5.2': 1, 'vim 9.0': 0, 'zoom 5.17': 2, 'vim 9.1': 1 });
+    // A snapshot after a diff in the same transaction; the same snapshot again changes nothing.
+    tx(() => {
+      inventory.applyDiff(h2, [], [pkg('nano', '7')], c);
+      inventory.replace(h2, [pkg('zoom', '5.18')], c);
+    });
+    tx(() => inventory.replace(h2, [pkg('zoom', '5.18')], c));
+    expect(installs()).toEqual({ 'bash 5.2': 1, 'vim 9.0': 0, 'zoom 5.17': 1, 'vim 9.1': 1, 'nano 7': 0, 'zoom 5.18': 1 });
+    // A failed savepoint and a rolled-back transaction take their counts back.
+    // (What the host state repository does: log the in-memory undos, run them when a savepoint fails.)
+    const undo: (() => void)[] = [];
+    inventory.useUndoLog((u) => undo.push(u));
+    tx(() => {
+      nested = true;
+      expect(() =>
+        tx(() => {
+          inventory.applyDiff(h1, [pkg('bash', '5.2')], [pkg('nano', '7')], c);
+          throw new Error('savepoint');
+        }),
+      ).toThrow('savepoint');
+      inventory.forgetItems();
+      while (undo.length > 0) undo.pop()?.();
+      nested = false;
+      inventory.applyDiff(h1, [], [pkg('nano', '7')], c);
+    });
+    expect(() =>
+      tx(() => {
+        inventory.replace(h1, [], c);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    inventory.forgetCache();
+    expect(installs()).toMatchObject({ 'bash 5.2': 1, 'nano 7': 1, 'zoom 5.17': 1 });
+    expect(inventory.items(h1)).toEqual([pkg('bash', '5.2'), pkg('nano', '7'), pkg('vim', '9.1'), pkg('zoom', '5.17')]);
+    // Retired: the list stays, the counts go; later writes to it count nothing.
+    tx(() => inventory.uncount(h1));
+    expect(inventory.items(h1)).toHaveLength(4);
+    expect(installs()).toEqual({ 'bash 5.2': 0, 'vim 9.0': 0, 'zoom 5.17': 0, 'vim 9.1': 0, 'nano 7': 0, 'zoom 5.18': 1 });
+    tx(() => inventory.applyDiff(h1, [pkg('bash', '5.2')], [pkg('zoom', '5.18')], c));
+    tx(() => inventory.replace(h1, [pkg('vim', '9.0')], c));
+    expect(installs()).toEqual({ 'bash 5.2': 0, 'vim 9.0': 0, 'zoom 5.17': 0, 'vim 9.1': 0, 'nano 7': 0, 'zoom 5.18': 1 });
+    expect(installs()).toEqual(fromLists());
+  });
+});
+
+describe('listHasAny', () => {
+  it('finds ids in a stored list exactly, by text for a few ids and parsed for many', () => {
+    const list = JSON.stringify([7, 123, 45, 9]);
+    expect(listHasAny([123])(list)).toBe(true);
+    expect(listHasAny([7])(list)).toBe(true);
+    expect(listHasAny([9])(list)).toBe(true);
+    // Neither part of a longer id nor a longer id's part.
+    expect(listHasAny([12, 23, 4, 5, 1239])(list)).toBe(false);
+    expect(listHasAny([1])('[]')).toBe(false);
+    expect(listHasAny([5])('[5]')).toBe(true);
+    const many = Array.from({ length: 20 }, (_, i) => 1000 + i);
+    expect(listHasAny(many)(list)).toBe(false);
+    expect(listHasAny([...many, 45])(list)).toBe(true);
   });
 });

@@ -41,6 +41,8 @@ interface KnownItem extends ItemRow {
 interface OpenList {
   ids: Set<number>;
   byIdentity: Map<string, number>;
+  /** Whether the host's items are counted in `software_items.installs` (false once it is retired). */
+  counted: boolean;
 }
 
 /** A package's identity, as agents diff inventories: source + name + architecture. */
@@ -57,6 +59,10 @@ const ITEM_CACHE_MAX = 200_000;
  * instead of a row each). A fleet installs the same packages over and over, so a 700-package
  * snapshot writes one short row and classifies only items never seen before. Classification
  * depends on the item and the policy only, so it is kept (and refreshed) per item, not per host.
+ *
+ * Each item's `installs` (how many counted hosts have it) changes in the same transaction as the
+ * lists: one `UPDATE … installs = installs ± 1` per item that comes or goes, so the fleet's
+ * software is read from `software_items` alone. A retired host's list stays but is not counted.
  *
  * Runs inside the caller's transaction. The lists of the hosts touched in a transaction are kept
  * in memory until it ends (`endTransaction`), and a list changed by diffs is written once then, so
@@ -77,6 +83,7 @@ export class SoftwareInventory {
   private readonly dirty = new Set<string>();
   /** Where to log how to take back an in-memory change (a failed savepoint), if anywhere. */
   private undoLog: ((undo: () => void) => void) | undefined;
+  private changes = 0;
   private readonly s;
 
   constructor(db: Db) {
@@ -99,10 +106,23 @@ export class SoftwareInventory {
         `SELECT i.id, i.source, i.name, i.arch, i.item, i.status, i.subject, i.policy_version ${ITEMS} WHERE h.host_id = ? ORDER BY i.source, i.name, i.arch`,
       ),
       licensed: db.prepare<[string], { subject: string }>(`SELECT DISTINCT i.subject ${ITEMS} WHERE h.host_id = ? AND i.status = 'licensed'`),
-      list: db.prepare<[string], { item_ids: string }>('SELECT item_ids FROM host_inventories WHERE host_id = ?'),
+      list: db.prepare<[string], { item_ids: string; counted: number }>('SELECT item_ids, counted FROM host_inventories WHERE host_id = ?'),
+      bump: db.prepare<[number, number]>('UPDATE software_items SET installs = installs + ? WHERE id = ?'),
+      uncountAll: db.prepare<[string]>(
+        'UPDATE software_items SET installs = installs - 1 WHERE id IN (SELECT j.value FROM host_inventories h, json_each(h.item_ids) j WHERE h.host_id = ? AND h.counted = 1)',
+      ),
+      markUncounted: db.prepare<[string]>('UPDATE host_inventories SET counted = 0 WHERE host_id = ?'),
       setList: db.prepare<[string, string]>('INSERT INTO host_inventories (host_id, item_ids) VALUES (?, ?) ON CONFLICT (host_id) DO UPDATE SET item_ids = excluded.item_ids'),
       clear: db.prepare<[string]>('DELETE FROM host_inventories WHERE host_id = ?'),
     };
+  }
+
+  /**
+   * Goes up whenever installs or classifications may have changed (a rolled-back change counts
+   * too): what was computed from `software_items` at one generation holds until the next.
+   */
+  get generation(): number {
+    return this.changes;
   }
 
   /** The host's inventory, ordered by identity. */
@@ -119,6 +139,7 @@ export class SoftwareInventory {
 
   /** Stores an item's classification under `version` (for every host that has it). */
   reclassify(id: number, status: string, subject: string, version: number): void {
+    this.changes++;
     this.s.classifyItem.run(status, subject, version, id);
     const k = this.known.get(id);
     if (k) this.known.set(id, { ...k, status, subject, policy_version: version });
@@ -152,12 +173,14 @@ export class SoftwareInventory {
     installed: readonly SoftwareItem[],
     classifier: SoftwareClassifier | undefined,
   ): { removed: StoredClassification[]; installed: ({ status: string; subject: string } | undefined)[] } {
+    this.changes++;
     const list = this.open(hostId);
     const take = (identity: string): KnownItem | undefined => {
       const id = list.byIdentity.get(identity);
       if (id === undefined) return undefined;
       list.byIdentity.delete(identity);
-      list.ids.delete(id);
+      // Counted in SQL at once: a failed savepoint takes the UPDATE back with the rest.
+      if (list.ids.delete(id) && list.counted) this.s.bump.run(-1, id);
       this.undoLog?.(() => {
         list.ids.add(id);
         list.byIdentity.set(identity, id);
@@ -175,6 +198,7 @@ export class SoftwareInventory {
       const { row, classification } = this.resolve(item, classifier);
       const had = list.ids.has(row.id);
       list.ids.add(row.id);
+      if (!had && list.counted) this.s.bump.run(1, row.id);
       list.byIdentity.set(identity, row.id);
       this.undoLog?.(() => {
         if (!had) list.ids.delete(row.id);
@@ -189,18 +213,48 @@ export class SoftwareInventory {
 
   /** Makes the host's inventory exactly `items` (of one identity, the last stands). */
   replace(hostId: string, items: readonly SoftwareItem[], classifier: SoftwareClassifier | undefined): void {
+    this.changes++;
     const byIdentity = new Map<string, number>();
     for (const item of items) byIdentity.set(identityOf(item), this.resolve(item, classifier).row.id);
     const ids = [...byIdentity.values()];
     const json = JSON.stringify(ids);
-    if (this.dirty.has(hostId) || this.s.list.get(hostId)?.item_ids !== json) this.s.setList.run(hostId, json);
-    this.setOpen(hostId, { ids: new Set(ids), byIdentity });
+    const open = this.lists.get(hostId);
+    const stored = this.s.list.get(hostId);
+    const after = new Set(ids);
+    if (this.dirty.has(hostId) || stored?.item_ids !== json) {
+      // What is counted now: the open list (diffs of this transaction are counted already), else the stored one.
+      const before = open ? open.ids : new Set(stored ? (JSON.parse(stored.item_ids) as number[]) : []);
+      const counted = open ? open.counted : (stored?.counted ?? 1) === 1;
+      this.s.setList.run(hostId, json);
+      if (counted) this.recount(before, after);
+    }
+    this.setOpen(hostId, { ids: after, byIdentity, counted: open ? open.counted : (stored?.counted ?? 1) === 1 });
   }
 
   /** Removes every package of the host. */
   clear(hostId: string): void {
+    this.uncount(hostId);
     this.s.clear.run(hostId);
     this.setOpen(hostId, undefined);
+  }
+
+  /** The host no longer counts (retired): its items' installs go down, its list stays as it was. */
+  uncount(hostId: string): void {
+    this.changes++;
+    this.flushHost(hostId);
+    this.s.uncountAll.run(hostId);
+    this.s.markUncounted.run(hostId);
+    const open = this.lists.get(hostId);
+    if (open?.counted) {
+      open.counted = false;
+      this.undoLog?.(() => (open.counted = true));
+    }
+  }
+
+  /** Counts the ids that came and uncounts those that went. */
+  private recount(before: ReadonlySet<number>, after: ReadonlySet<number>): void {
+    for (const id of after) if (!before.has(id)) this.s.bump.run(1, id);
+    for (const id of before) if (!after.has(id)) this.s.bump.run(-1, id);
   }
 
   /** Replaces the host's open list (written already), so that a failed savepoint can take it back. */
@@ -247,8 +301,8 @@ export class SoftwareInventory {
   private open(hostId: string): OpenList {
     let list = this.lists.get(hostId);
     if (list) return list;
-    const json = this.s.list.get(hostId)?.item_ids ?? '[]';
-    const ids = JSON.parse(json) as number[];
+    const stored = this.s.list.get(hostId);
+    const ids = JSON.parse(stored?.item_ids ?? '[]') as number[];
     const missing = ids.filter((id) => !this.known.has(id));
     if (missing.length > 0) {
       for (const r of this.s.itemsByIds.all(JSON.stringify(missing))) this.remember({ id: r.id, status: r.status, subject: r.subject, policy_version: r.policy_version, identity: identityKey(r.source, r.name, r.arch) });
@@ -258,7 +312,7 @@ export class SoftwareInventory {
       const k = this.known.get(id);
       if (k) byIdentity.set(k.identity, id);
     }
-    list = { ids: new Set(ids), byIdentity };
+    list = { ids: new Set(ids), byIdentity, counted: (stored?.counted ?? 1) === 1 };
     this.lists.set(hostId, list);
     return list;
   }

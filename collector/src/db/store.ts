@@ -11,6 +11,7 @@ import { ApprovalsRepository, ExceptionsRepository } from './approvals-repositor
 import { HostStateRepository } from './host-state-repository.js';
 import { LicencesRepository } from './licences-repository.js';
 import { SoftwareInventory } from './software-inventory.js';
+import { SoftwareRepository } from './software-repository.js';
 
 /**
  * Every repository over one database. The policy engine and routes see only these interfaces,
@@ -31,6 +32,8 @@ export interface Store {
   readonly approvals: ApprovalsRepository;
   readonly exceptions: ExceptionsRepository;
   readonly licences: LicencesRepository;
+  /** The fleet's software for the Software page (installs per item, never the inventories). */
+  readonly software: SoftwareRepository;
   /** Run `fn` in one transaction. */
   transaction<T>(fn: () => T): T;
   ping(): boolean;
@@ -68,6 +71,7 @@ export function openStore(opts: StoreOptions): Store {
     approvals: new ApprovalsRepository(db),
     exceptions: new ExceptionsRepository(db),
     licences: new LicencesRepository(db),
+    software: new SoftwareRepository(db, () => inventory.generation),
     transaction: <T>(fn: () => T): T => {
       // Nested: a savepoint, whose failure takes back only its own deferred writes.
       const mark = db.inTransaction ? hostState.mark() : undefined;

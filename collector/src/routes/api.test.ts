@@ -73,6 +73,55 @@ describe('hosts API', () => {
     expect(like.items).toHaveLength(0);
   });
 
+  it('sorts by last seen, open alerts and agent version both ways, paged with a cursor', async () => {
+    const envelope = listEnvelope(Host);
+    const names = ['delta', 'alpha', 'Charlie', 'bravo', 'echo'];
+    const ids: Record<string, string> = {};
+    for (const name of names) ids[name] = (await h.enrol(hostFacts({ hostname: name }))).hostId;
+    const set = h.store.db.prepare('UPDATE hosts SET last_seen_at = ?, agent_version = ? WHERE id = ?');
+    // Ties on purpose: alpha and echo share last seen and version; bravo was never seen.
+    set.run(3000, '0.2.0', ids.alpha);
+    set.run(3000, '0.2.0', ids.echo);
+    set.run(1000, '0.1.0', ids.Charlie);
+    set.run(2000, '0.3.0', ids.delta);
+    set.run(null, null, ids.bravo);
+    const alert = h.store.db.prepare(
+      `INSERT INTO alerts (id, rule, host_id, subject, severity, status, first_seen_at, last_seen_at, updated_at) VALUES (?, 'agent.silent', ?, ?, 'low', ?, 1, 1, 1)`,
+    );
+    let n = 0;
+    const give = (host: string, count: number, status = 'open') => {
+      for (let i = 0; i < count; i++) alert.run(`a${++n}`, ids[host], `s${n}`, status);
+    };
+    give('delta', 3);
+    give('bravo', 1);
+    give('bravo', 1, 'acknowledged');
+    give('echo', 5, 'resolved'); // closed alerts do not count
+    const walk = async (query: string) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await h.app.inject({ url: `/api/v1/hosts?limit=2&${query}${cursor ? `&cursor=${cursor}` : ''}`, headers: auth() });
+        expect(res.statusCode, res.body).toBe(200);
+        const page = envelope.parse(res.json());
+        seen.push(...page.items.map((i) => i.hostname));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    expect(await walk('sort=lastSeen')).toEqual(['bravo', 'Charlie', 'delta', 'alpha', 'echo']);
+    expect(await walk('sort=lastSeen&order=desc')).toEqual(['echo', 'alpha', 'delta', 'Charlie', 'bravo']);
+    expect(await walk('sort=openAlerts&order=desc')).toEqual(['delta', 'bravo', 'echo', 'Charlie', 'alpha']);
+    expect(await walk('sort=openAlerts')).toEqual(['alpha', 'Charlie', 'echo', 'bravo', 'delta']);
+    expect(await walk('sort=agentVersion')).toEqual(['bravo', 'Charlie', 'alpha', 'echo', 'delta']);
+    expect(await walk('sort=agentVersion&order=desc')).toEqual(['delta', 'echo', 'alpha', 'Charlie', 'bravo']);
+    expect(await walk('sort=hostname&order=desc')).toEqual(['echo', 'delta', 'Charlie', 'bravo', 'alpha']);
+    expect(await walk('sort=openAlerts&order=desc&q=a')).toEqual(['delta', 'bravo', 'Charlie', 'alpha']);
+    // A cursor belongs to its sort.
+    const first = envelope.parse((await h.app.inject({ url: '/api/v1/hosts?limit=2&sort=lastSeen', headers: auth() })).json());
+    expectError(await h.app.inject({ url: `/api/v1/hosts?limit=2&sort=agentVersion&cursor=${first.nextCursor}`, headers: auth() }), 400, 'VIGIL_ERR_VALIDATION');
+    expectError(await h.app.inject({ url: '/api/v1/hosts?sort=os', headers: auth() }), 400, 'VIGIL_ERR_VALIDATION');
+  });
+
   it('shows one host with its OS facts, and 404s an unknown one', async () => {
     const { hostId } = await h.enrol();
     const res = await h.app.inject({ url: `/api/v1/hosts/${hostId}`, headers: auth() });

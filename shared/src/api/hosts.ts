@@ -48,6 +48,9 @@ export const HostListQuery = ListQuery.extend({
   /** Case-insensitive substring of the hostname. */
   q: z.string().max(LIMITS.hostname).optional(),
   platform: z.string().max(LIMITS.label).optional(),
+  /** What the list is ordered by (ties by hostname, then id, in the same direction). */
+  sort: z.enum(['hostname', 'lastSeen', 'openAlerts', 'agentVersion']).default('hostname'),
+  order: z.enum(['asc', 'desc']).default('asc'),
 });
 export type HostListQuery = z.infer<typeof HostListQuery>;
 

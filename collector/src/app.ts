@@ -4,7 +4,7 @@ import { loggerOptions } from './logger.js';
 import { agentGatewayPlugin } from './plugins/agent-gateway.js';
 import { authPlugin } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
-import { errorsPlugin } from './plugins/errors.js';
+import { errorsPlugin, sendError } from './plugins/errors.js';
 import { storePlugin } from './plugins/store.js';
 import { notificationsPlugin, type NotificationsOptions } from './plugins/notifications.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -77,6 +77,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors the router raises before any route or hook (a path that is not valid percent-encoded
+    // UTF-8): coded like every other error, not Fastify's own body.
+    frameworkErrors: (err, _request, reply) => {
+      void sendError(reply, 'VIGIL_ERR_VALIDATION', err.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid (bad percent-encoding)' : 'The request could not be routed');
+    },
     ...(opts.tls ? { https: opts.tls } : {}),
   };
   const app = Fastify(fastifyOpts) as unknown as FastifyInstance;

@@ -35,7 +35,16 @@ const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
 
 /** The route's URL with its parameters filled: a real host id where one fits, else a plausible id. */
 function fill(url: string, values: Record<string, string> = {}): string {
-  return url.replace(/:([A-Za-z]+)/g, (_m, name: string) => encodeURIComponent(values[name] ?? (/host/i.test(name) ? hostId : name === 'file' ? 'app.js' : '00000000-0000-4000-8000-000000000000')));
+  return url.replace(/:([A-Za-z]+)/g, (_m, name: string) => encode(values[name] ?? (/host/i.test(name) ? hostId : name === 'file' ? 'app.js' : '00000000-0000-4000-8000-000000000000')));
+}
+
+/** Percent-encoded; a lone surrogate goes as the bytes a hostile client would send (invalid UTF-8). */
+function encode(v: string): string {
+  try {
+    return encodeURIComponent(v);
+  } catch {
+    return encodeURIComponent(v.toWellFormed()).replaceAll('%EF%BF%BD', '%ED%A0%80');
+  }
 }
 
 function expectCoded(res: { statusCode: number; body: string }, what: string): void {

@@ -1,6 +1,6 @@
 import type { CurrentPolicy, PolicyProblem, PutPolicyResponse } from './types.js';
 import { api, ApiError } from './api.js';
-import { el, mount, say, when } from './dom.js';
+import { count, el, mount, say, when } from './dom.js';
 
 /**
  * The policy (admin): the version in force and its YAML, edited in place. A bad document is
@@ -22,7 +22,7 @@ export function policyPage(main: HTMLElement): () => void {
     api<PutPolicyResponse>('/api/v1/policy', { method: 'PUT', body: { document: editor.value } }).then(
       (r) => {
         show(r);
-        say(r.created ? `Policy version ${r.version} in force; ${r.reevaluating} hosts being judged again` : 'No change: that is the version in force');
+        say(r.created ? `Policy version ${r.version} in force; ${count(r.reevaluating, 'host')} being judged again` : 'No change: that is the version in force');
       },
       (e: Error) => {
         const list = e instanceof ApiError && Array.isArray(e.details) ? (e.details as PolicyProblem[]) : [];

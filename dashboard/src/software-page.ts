@@ -1,6 +1,6 @@
 import type { CatalogueTitleInput, PolicyProblem, PutPolicyResponse, SoftwareHosts, SoftwareList, SoftwareTitleRow, SoftwareTitleStatus } from './types.js';
 import { api, ApiError, isAdmin } from './api.js';
-import { el, mount, say } from './dom.js';
+import { count, el, mount, say } from './dom.js';
 
 const STATUSES: { value: SoftwareTitleStatus | ''; label: string }[] = [
   { value: '', label: 'any' },
@@ -244,7 +244,7 @@ function catalogueForm(changed: () => void) {
     first?.focus();
   };
   const done = (r: PutPolicyResponse, what: string) => {
-    say(r.created ? `${what}: policy version ${r.version} in force; ${r.reevaluating} hosts being judged again` : 'No change: that is the catalogue in force');
+    say(r.created ? `${what}: policy version ${r.version} in force; ${count(r.reevaluating, 'host')} being judged again` : 'No change: that is the catalogue in force');
     reset();
     changed();
   };

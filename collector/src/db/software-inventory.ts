@@ -1,5 +1,6 @@
 import type { SoftwareItem } from '@vigil/shared';
 import type { Db } from './database.js';
+import { itemHash } from './item-hash.js';
 
 /** How the policy in force sees one package: its catalogue status and the alert subject it falls under. */
 export interface SoftwareClassifier {
@@ -83,12 +84,13 @@ export class SoftwareInventory {
     const ITEMS = 'FROM host_inventories h, json_each(h.item_ids) j JOIN software_items i ON i.id = j.value';
     this.s = {
       itemById: db.prepare<[number], { item: string }>('SELECT item FROM software_items WHERE id = ?'),
-      itemByText: db.prepare<[string], ItemRow>('SELECT id, status, subject, policy_version FROM software_items WHERE item = ?'),
+      // Through the small integer index on the hash; the text decides (hashes can collide).
+      itemByText: db.prepare<[number, string], ItemRow>('SELECT id, status, subject, policy_version FROM software_items WHERE item_hash = ? AND item = ?'),
       itemsByIds: db.prepare<[string], ItemRow & { source: string; name: string; arch: string }>(
         'SELECT id, source, name, arch, status, subject, policy_version FROM software_items WHERE id IN (SELECT value FROM json_each(?))',
       ),
-      insertItem: db.prepare<[string, string, string, string, string | null, string | null, number | null]>(
-        'INSERT INTO software_items (item, source, name, arch, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      insertItem: db.prepare<[string, number, string, string, string, string | null, string | null, number | null]>(
+        'INSERT INTO software_items (item, item_hash, source, name, arch, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       classifyItem: db.prepare<[string | null, string | null, number | null, number]>('UPDATE software_items SET status = ?, subject = ?, policy_version = ? WHERE id = ?'),
       bySubject: db.prepare<[string], { id: number; item: string; status: string | null }>(
@@ -316,11 +318,12 @@ export class SoftwareInventory {
     const cachedId = this.idByText.get(text);
     let row: KnownItem | undefined = cachedId === undefined ? undefined : this.known.get(cachedId);
     if (!row) {
-      const stored = this.s.itemByText.get(text);
+      const hash = itemHash(text);
+      const stored = this.s.itemByText.get(hash, text);
       if (stored) row = { ...stored, identity: identityOf(item) };
       else {
         const c = classifier?.classify(item);
-        const id = Number(this.s.insertItem.run(text, item.source, item.name, item.arch ?? '', c?.status ?? null, c?.subject ?? null, classifier?.version ?? null).lastInsertRowid);
+        const id = Number(this.s.insertItem.run(text, hash, item.source, item.name, item.arch ?? '', c?.status ?? null, c?.subject ?? null, classifier?.version ?? null).lastInsertRowid);
         row = { id, status: c?.status ?? null, subject: c?.subject ?? null, policy_version: classifier?.version ?? null, identity: identityOf(item) };
       }
       this.remember(row, text);

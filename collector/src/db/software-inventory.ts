@@ -50,6 +50,12 @@ const identityOf = (i: Pick<SoftwareItem, 'source' | 'name' | 'arch'>) => identi
 
 /** Distinct items remembered in memory (id, identity and classification), at most. */
 const ITEM_CACHE_MAX = 200_000;
+/**
+ * Hosts' lists kept in memory between transactions, at most (the least recently used go first):
+ * a host sending a few diffs per batch then costs no parse of its whole list and no rebuilt sets
+ * per batch. About 50 KB each for a 700-package inventory.
+ */
+const LIST_CACHE_MAX = 500;
 
 /**
  * Every host's installed software, each distinct item stored once: `software_items` holds each
@@ -72,7 +78,10 @@ export class SoftwareInventory {
   private readonly known = new Map<number, KnownItem>();
   /** Each parsed item object's JSON (the same objects are resolved by ingest and by the host state). */
   private readonly texts = new WeakMap<SoftwareItem, string>();
-  /** Hosts' lists read or changed in the current transaction. */
+  /**
+   * Hosts' lists as stored (or as changed in the current transaction, written by `flush`), least
+   * recently used first; kept between transactions up to LIST_CACHE_MAX, dropped on a rollback.
+   */
   private readonly lists = new Map<string, OpenList>();
   /** Hosts whose list changed by a diff and is not written yet (written once, by `flush`). */
   private readonly dirty = new Set<string>();
@@ -248,7 +257,12 @@ export class SoftwareInventory {
   /** The host's list in this transaction (read once), with every item known by id. */
   private open(hostId: string): OpenList {
     let list = this.lists.get(hostId);
-    if (list) return list;
+    if (list) {
+      // Most recently used last.
+      this.lists.delete(hostId);
+      this.lists.set(hostId, list);
+      return list;
+    }
     const json = this.s.list.get(hostId)?.item_ids ?? '[]';
     const ids = JSON.parse(json) as number[];
     const missing = ids.filter((id) => !this.known.has(id));
@@ -265,10 +279,13 @@ export class SoftwareInventory {
     return list;
   }
 
-  /** The transaction committed: forget the hosts' lists read or written in it (the store has them). */
+  /** The transaction is about to commit: write the changed lists; keep the most recently used in memory. */
   endTransaction(): void {
     this.flush();
-    this.lists.clear();
+    for (const hostId of this.lists.keys()) {
+      if (this.lists.size <= LIST_CACHE_MAX) break;
+      this.lists.delete(hostId);
+    }
     // Between transactions nothing relies on what is remembered: start afresh when it is too much.
     if (this.known.size > ITEM_CACHE_MAX) {
       this.known.clear();

@@ -13,7 +13,8 @@
 //
 // Run alone: `node bench/ingest.mjs [--quick]` (prints JSON). The collector alone on one load or
 // one part of the mixed load, N times (collector CPU per event of each run):
-// `node bench/ingest.mjs --collector-only --load=mixed [--part=software] [--repeats=3] [--cpu-prof-dir=DIR]`.
+// `node bench/ingest.mjs --collector-only --load=mixed [--part=software] [--repeats=3] [--cpu-prof-dir=DIR]`
+// (a profile written there is read with `node bench/cpuprofile-summary.mjs FILE`).
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';

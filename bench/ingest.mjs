@@ -11,7 +11,10 @@
 // Nothing is pinned: the server process and this process (all K agents, one thread) share the 2
 // cores; each run reports the CPU seconds both used over the timed window.
 //
-// Run alone: `node bench/ingest.mjs [--quick]` (prints JSON).
+// Run alone: `node bench/ingest.mjs [--quick]` (prints JSON). The collector alone on one load or
+// one part of the mixed load, N times (collector CPU per event of each run):
+// `node bench/ingest.mjs --collector-only --load=mixed [--part=software] [--repeats=3] [--cpu-prof-dir=DIR]`
+// (a profile written there is read with `node bench/cpuprofile-summary.mjs FILE`).
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -128,7 +131,62 @@ export async function benchIngest({ agents = 20, perAgent = 5000, window = 500, 
   return out;
 }
 
+/**
+ * One load (or one part of the mixed load) through the collector alone, `repeats` times on a fresh
+ * data dir each: the collector CPU per event of every run (to compare changes on a busy machine).
+ */
+export async function benchCollectorOnly({ load = 'mixed', part, agents = 20, perAgent = 5000, window = 500, repeats = 3, nodeArgs = [], log = () => {} } = {}) {
+  let frames = Array.from({ length: agents }, (_, i) => buildFrames(load, i, perAgent));
+  if (part) frames = frames.map(splitByPart).map((s) => s[part]);
+  const runs = [];
+  for (let r = 0; r < repeats; r++) {
+    const dir = tempDir('ingest-vigil');
+    const target = await startCollector(dir, [], { nodeArgs });
+    try {
+      const run = await measureIngest(target, 'vigil', frames, window, { countAlerts: r === 0 });
+      const us = +((1e6 * run.serverCpuSeconds) / run.events).toFixed(1);
+      log(`ingest ${load}${part ? ` (${part} part alone)` : ''} vigil #${r + 1}: ${run.eventsPerSecond.toLocaleString('en')} events/s, ${us} us of collector CPU per event (load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
+      runs.push({ ...run, serverCpuMicrosecondsPerEvent: us });
+    } finally {
+      await stopChild(target.child);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  return {
+    load,
+    ...(part ? { part } : {}),
+    events: runs[0].events,
+    alerts: runs[0].alerts,
+    eventsPerSecond: runs.map((r) => r.eventsPerSecond),
+    medianEventsPerSecond: median(runs.map((r) => r.eventsPerSecond)),
+    serverCpuMicrosecondsPerEvent: runs.map((r) => r.serverCpuMicrosecondsPerEvent),
+    medianServerCpuMicrosecondsPerEvent: median(runs.map((r) => r.serverCpuMicrosecondsPerEvent)),
+  };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const quick = process.argv.includes('--quick');
-  console.log(JSON.stringify(await benchIngest({ ...(quick ? { agents: 10, perAgent: 2000, repeats: 1 } : {}), log: (m) => console.error(m) }), null, 2));
+  const args = process.argv.slice(2);
+  const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const log = (m) => console.error(m);
+  if (args.includes('--collector-only')) {
+    // `node bench/ingest.mjs --collector-only [--load=mixed|session] [--part=session|usb|software] [--repeats=3] [--cpu-prof-dir=DIR]`
+    const profDir = opt('cpu-prof-dir');
+    console.log(
+      JSON.stringify(
+        await benchCollectorOnly({
+          load: opt('load') ?? 'mixed',
+          part: opt('part'),
+          repeats: Number(opt('repeats') ?? 3),
+          nodeArgs: profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [],
+          log,
+        }),
+        null,
+        2,
+      ),
+    );
+  } else {
+    const quick = args.includes('--quick');
+    console.log(JSON.stringify(await benchIngest({ ...(quick ? { agents: 10, perAgent: 2000, repeats: 1 } : {}), log }), null, 2));
+  }
 }

@@ -196,9 +196,8 @@ export class AlertLifecycle {
             updated_at: now,
             cursor: 0,
           };
-          this.repo.insert(row);
+          this.record(row, scope, 'opened', ENGINE_ACTOR, null, now, 'insert');
           this.hintOpened(scope.hostId, rule, f.subject);
-          this.record(row, scope, 'opened', ENGINE_ACTOR, null, now);
           result.opened++;
           continue;
         }
@@ -218,10 +217,10 @@ export class AlertLifecycle {
         };
         if (again || changed) row.updated_at = now;
         // The status, acknowledgement and resolution stay as they are.
-        this.repo.updateSeen(row);
-        if (escalated) this.record(row, scope, 'escalated', ENGINE_ACTOR, `severity ${existing.severity} → ${f.severity}`, now);
-        else if (again) this.record(row, scope, 'bumped', ENGINE_ACTOR, null, now);
-        else if (changed) this.record(row, scope, 'updated', ENGINE_ACTOR, f.severity === existing.severity ? null : `severity ${existing.severity} → ${f.severity}`, now);
+        if (escalated) this.record(row, scope, 'escalated', ENGINE_ACTOR, `severity ${existing.severity} → ${f.severity}`, now, 'seen');
+        else if (again) this.record(row, scope, 'bumped', ENGINE_ACTOR, null, now, 'seen');
+        else if (changed) this.record(row, scope, 'updated', ENGINE_ACTOR, f.severity === existing.severity ? null : `severity ${existing.severity} → ${f.severity}`, now, 'seen');
+        else this.repo.updateSeen(row);
         if (again) result.bumped++;
       }
       for (const gone of open.values()) {
@@ -236,9 +235,8 @@ export class AlertLifecycle {
   /** Closes one open alert (used for cleared findings, retired hosts). */
   close(alert: AlertRow, how: Closure, scope: Pick<ReconcileScope, 'hostname' | 'groups'>, now: number): void {
     const row: AlertRow = { ...alert, status: how.status, resolution: how.resolution, resolved_by: how.actor, resolved_at: now, note: how.note ?? alert.note, updated_at: now };
-    this.repo.update(row);
+    this.record(row, scope, how.status, how.actor, how.note, now, 'update');
     this.hintClosed(row.host_id, row.rule, row.subject);
-    this.record(row, scope, how.status, how.actor, how.note, now);
   }
 
   acknowledge(id: string, actor: string, note: string | null, now: number): Alert {
@@ -246,8 +244,7 @@ export class AlertLifecycle {
     if (!a) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'No such alert');
     if (a.status !== 'open') throw new VigilError('VIGIL_ERR_ALERT_STATE', `The alert is ${a.status}; only an open alert can be acknowledged`);
     const row: AlertRow = { ...a, status: 'acknowledged', acknowledged_by: actor, acknowledged_at: now, note: note ?? a.note, updated_at: now };
-    this.repo.update(row);
-    return this.record(row, { hostname: a.hostname, groups: groupsOf(a.groups) }, 'acknowledged', actor, note, now).alert;
+    return this.record(row, { hostname: a.hostname, groups: groupsOf(a.groups) }, 'acknowledged', actor, note, now, 'update').alert;
   }
 
   /** A person resolves an open or acknowledged alert. If the breach still holds, the next evaluation opens a new alert. */
@@ -256,9 +253,9 @@ export class AlertLifecycle {
     if (!a) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'No such alert');
     if (a.status !== 'open' && a.status !== 'acknowledged') throw new VigilError('VIGIL_ERR_ALERT_STATE', `The alert is already ${a.status}`);
     const row: AlertRow = { ...a, status: 'resolved', resolution, resolved_by: actor, resolved_at: now, note: note ?? a.note, updated_at: now };
-    this.repo.update(row);
+    const change = this.record(row, { hostname: a.hostname, groups: groupsOf(a.groups) }, 'resolved', actor, note, now, 'update');
     this.hintClosed(row.host_id, row.rule, row.subject);
-    return this.record(row, { hostname: a.hostname, groups: groupsOf(a.groups) }, 'resolved', actor, note, now).alert;
+    return change.alert;
   }
 
   /** Where the pending list stands, to drop what a failed savepoint recorded (`rollbackTo`). */
@@ -277,9 +274,26 @@ export class AlertLifecycle {
     return out;
   }
 
-  private record(row: AlertRow, scope: Pick<ReconcileScope, 'hostname' | 'groups'>, action: AlertAction, actor: string, note: string | null, now: number): AlertChange {
+  /**
+   * Records a change: its event (the alert as it stands, with the cursor of its previous change),
+   * then the alert's row written as `write` says with the new event's seq as its cursor, the audit
+   * entry and the notification.
+   */
+  private record(
+    row: AlertRow,
+    scope: Pick<ReconcileScope, 'hostname' | 'groups'>,
+    action: AlertAction,
+    actor: string,
+    note: string | null,
+    now: number,
+    write: 'insert' | 'update' | 'seen',
+  ): AlertChange {
     const alert = toAlert(row, scope.hostname);
     const cursor = this.repo.appendEvent(row.id, now, action, actor, note, alert);
+    row.cursor = cursor;
+    if (write === 'insert') this.repo.insert(row);
+    else if (write === 'update') this.repo.update(row);
+    else this.repo.updateSeen(row);
     alert.cursor = String(cursor);
     const change: AlertChange = { cursor, action, actor, note, alert, groups: scope.groups };
     const audited = AUDITED[action];

@@ -43,6 +43,7 @@ export function migrate(db: Db, migrations: readonly Migration[]): number {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.run?.(db);
       record.run(m.version, m.name, Date.now());
     })();
     count++;

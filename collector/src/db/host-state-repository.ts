@@ -78,6 +78,14 @@ export class HostStateRepository {
   private pending = new Map<string, Pending>();
   /** How to take back each deferred write, newest last (a failed savepoint: `rollbackTo`). */
   private undo: (() => void)[] = [];
+  /**
+   * Per host, the time of its latest software diff in this transaction, not written yet: a diff
+   * leaves the inventory known and changes only `software_at`, written once per host when the
+   * transaction is about to commit (`flushPending`) instead of a row rewrite per diff.
+   */
+  private softwareAt = new Map<string, number>();
+  /** Per host, its software marker as read in this transaction (dropped whenever it is written). */
+  private markers = new Map<string, { software: string | null; v: number | null } | undefined>();
 
   constructor(
     private readonly db: Db,
@@ -95,6 +103,7 @@ export class HostStateRepository {
     this.forget = db.prepare('DELETE FROM host_state WHERE host_id = ?');
     this.sw = {
       setVersion: db.prepare<[number | null, string]>('UPDATE host_state SET software_policy_version = ? WHERE host_id = ?'),
+      setAt: db.prepare<[number, string]>('UPDATE host_state SET software_at = ? WHERE host_id = ?'),
     };
     this.softwareMarker = db.prepare<[string], { software: string | null; v: number | null }>('SELECT software, software_policy_version AS v FROM host_state WHERE host_id = ?');
   }
@@ -118,6 +127,7 @@ export class HostStateRepository {
 
   /** Records that every row of the host is classified under `version` (after a full judgement). */
   markSoftwareClassified(hostId: string, version: number): void {
+    this.markers.delete(hostId);
     this.sw.setVersion.run(version, hostId);
   }
 
@@ -136,13 +146,16 @@ export class HostStateRepository {
     const state: HostState = { usb: null, software: null, screenlock: null, sessions: null };
     if (probes.length === 0) return state;
     const pending = this.pending.get(hostId);
+    let out: HostState;
     if (pending) {
       const unread = probes.filter((p) => p === 'software' || pending[p] === undefined);
       const stored = this.read(hostId, unread);
       for (const p of probes) (state as Record<Probe, Reported<unknown>>)[p] = p === 'software' || pending[p] === undefined ? stored[p] : pending[p].reported;
-      return state;
-    }
-    return this.read(hostId, probes);
+      out = state;
+    } else out = this.read(hostId, probes);
+    const softwareAt = this.softwareAt.get(hostId);
+    if (softwareAt !== undefined && out.software?.known) out.software = { ...out.software, at: softwareAt };
+    return out;
   }
 
   /** The host's state as stored (without the deferred writes). */
@@ -168,6 +181,7 @@ export class HostStateRepository {
   private put<T>(hostId: string, probe: Probe, value: ProbeValue<T>, at: number, classifier?: SoftwareClassifier): Reported<T> {
     if (probe === 'software') {
       // Rows hold the inventory; the column only says whether it is known.
+      this.forgetSoftwareMarker(hostId);
       if (Array.isArray(value)) this.inventory.replace(hostId, value as SoftwareItem[], classifier);
       this.upserts.software.run(hostId, Array.isArray(value) ? SOFTWARE_KNOWN : encode(value), at);
       this.sw.setVersion.run(Array.isArray(value) ? (classifier?.version ?? null) : null, hostId);
@@ -197,6 +211,11 @@ export class HostStateRepository {
   flushPending(): void {
     this.inventory.endTransaction();
     this.undo = [];
+    this.markers.clear();
+    if (this.softwareAt.size > 0) {
+      for (const [hostId, at] of this.softwareAt) this.sw.setAt.run(at, hostId);
+      this.softwareAt = new Map();
+    }
     if (this.pending.size === 0) return;
     const pending = this.pending;
     this.pending = new Map();
@@ -211,6 +230,8 @@ export class HostStateRepository {
   /** Forgets the deferred state (the transaction rolled back). */
   discardPending(): void {
     this.pending.clear();
+    this.softwareAt.clear();
+    this.markers.clear();
     this.undo = [];
     this.inventory.forgetCache();
   }
@@ -222,6 +243,8 @@ export class HostStateRepository {
 
   rollbackTo(mark: number): void {
     this.inventory.forgetItems();
+    // The savepoint's writes are gone: a marker read after them may be stale.
+    this.markers.clear();
     while (this.undo.length > mark) this.undo.pop()?.();
   }
 
@@ -240,6 +263,7 @@ export class HostStateRepository {
 
   remove(hostId: string): void {
     this.pending.delete(hostId);
+    this.forgetSoftwareMarker(hostId);
     this.forget.run(hostId);
     this.inventory.clear(hostId);
   }
@@ -284,7 +308,7 @@ export class HostStateRepository {
         break;
       }
       case 'software.changed': {
-        const marker = this.softwareMarker.get(hostId);
+        const marker = this.marker(hostId);
         const known = marker?.software === SOFTWARE_KNOWN;
         // A diff without a known base cannot rebuild the inventory: ask for a snapshot.
         if (!known) return { changed, state, needsSnapshot: true };
@@ -306,7 +330,15 @@ export class HostStateRepository {
         for (const c of diff.installed) note(c);
         // The diff does not change the version the host's packages were judged under.
         change.stale = classifier === undefined || marker?.v !== classifier.version;
-        this.upserts.software.run(hostId, SOFTWARE_KNOWN, at);
+        // The inventory stays known: only its time moves, written once per host and transaction.
+        if (this.db.inTransaction) {
+          const before = this.softwareAt.get(hostId);
+          this.softwareAt.set(hostId, at);
+          this.undo.push(() => {
+            if (before === undefined) this.softwareAt.delete(hostId);
+            else this.softwareAt.set(hostId, before);
+          });
+        } else this.sw.setAt.run(at, hostId);
         changed.push('software');
         return { changed, state, software: change };
       }
@@ -324,7 +356,28 @@ export class HostStateRepository {
 
   /** Whether the host's inventory is known (rows stored), without reading it. */
   isSoftwareKnown(hostId: string): boolean {
-    return this.softwareMarker.get(hostId)?.software === SOFTWARE_KNOWN;
+    return this.marker(hostId)?.software === SOFTWARE_KNOWN;
+  }
+
+  /** The host's software marker (read once per transaction). */
+  private marker(hostId: string): { software: string | null; v: number | null } | undefined {
+    if (!this.db.inTransaction) return this.softwareMarker.get(hostId);
+    if (this.markers.has(hostId)) return this.markers.get(hostId);
+    const m = this.softwareMarker.get(hostId);
+    this.markers.set(hostId, m);
+    return m;
+  }
+
+  /**
+   * The host's software column is about to be written (a snapshot, a removal): forget its marker,
+   * and a diff's time not written yet (what is written now is newer).
+   */
+  private forgetSoftwareMarker(hostId: string): void {
+    this.markers.delete(hostId);
+    const before = this.softwareAt.get(hostId);
+    if (before === undefined) return;
+    this.softwareAt.delete(hostId);
+    this.undo.push(() => this.softwareAt.set(hostId, before));
   }
 
   private readonly softwareMarker;

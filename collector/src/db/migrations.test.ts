@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate } from './database.js';
 import { HostStateRepository } from './host-state-repository.js';
+import { itemHash } from './item-hash.js';
 import { MIGRATIONS } from './migrations.js';
 
 describe('migration 3', () => {
@@ -95,5 +96,36 @@ describe('migration 7', () => {
       { host_id: 'h2', counted: 1 },
       { host_id: 'h3', counted: 0 },
     ]);
+  });
+});
+
+describe('migration 8', () => {
+  it('finds software items by a hash of their JSON instead of a unique index on it, keeping every row, id, index and trigger', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 7));
+    const bash = JSON.stringify({ name: 'bash', version: '5.2', source: 'dpkg', arch: 'amd64' });
+    const zoom = JSON.stringify({ name: 'zoom', version: '5.17', source: 'dpkg', arch: 'amd64' });
+    const put = db.prepare('INSERT INTO software_items (id, item, source, name, arch, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    put.run(3, bash, 'dpkg', 'bash', 'amd64', 'approved', 'dpkg:bash', 2);
+    put.run(7, zoom, 'dpkg', 'zoom', 'amd64', 'unapproved', 'dpkg:zoom', 2);
+    // migration 7's column, and an index and trigger another change could have added before this one runs.
+    db.exec(`CREATE INDEX software_items_by_installs ON software_items (installs);
+      CREATE TABLE item_log (id INTEGER);
+      CREATE TRIGGER software_items_logged AFTER INSERT ON software_items BEGIN INSERT INTO item_log VALUES (new.id); END;
+      UPDATE software_items SET installs = 4 WHERE id = 7;`);
+    migrate(db, MIGRATIONS);
+    const rows = db.prepare('SELECT id, item, item_hash, status, subject, policy_version, installs FROM software_items ORDER BY id').all();
+    expect(rows).toEqual([
+      { id: 3, item: bash, item_hash: itemHash(bash), status: 'approved', subject: 'dpkg:bash', policy_version: 2, installs: 0 },
+      { id: 7, item: zoom, item_hash: itemHash(zoom), status: 'unapproved', subject: 'dpkg:zoom', policy_version: 2, installs: 4 },
+    ]);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'software_items' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    // No autoindex: the JSON is no longer indexed whole.
+    expect(indexes).toEqual(['software_items_by_installs', 'software_items_by_item_hash', 'software_items_by_subject']);
+    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT id FROM software_items WHERE item_hash = ? AND item = ?').all(itemHash(bash), bash) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join('\n')).toContain('software_items_by_item_hash');
+    db.prepare('INSERT INTO software_items (item, item_hash, source, name, arch) VALUES (?, ?, ?, ?, ?)').run('{}', itemHash('{}'), 'dpkg', 'x', '');
+    expect(db.prepare('SELECT count(*) AS n FROM item_log').get()).toEqual({ n: 1 });
   });
 });

@@ -1,3 +1,6 @@
+import type { Db } from './database.js';
+import { itemHash } from './item-hash.js';
+
 /**
  * Schema migrations, applied in order inside one transaction each. Append only: never edit a
  * migration that has shipped; add a new one.
@@ -6,6 +9,46 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A step that needs code (after `sql`, in the same transaction). */
+  run?: (db: Db) => void;
+}
+
+/**
+ * Migration 8: `software_items` without the unique index on the whole JSON of each item, found
+ * through `item_hash` instead. SQLite cannot drop a column's UNIQUE, so the table is rebuilt from
+ * its own stored definition (whatever columns, indexes and triggers earlier migrations gave it),
+ * with the same ids.
+ */
+function softwareItemsByHash(db: Db): void {
+  const table = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'software_items'").get();
+  if (!table) throw new Error('migration 8: no software_items table');
+  const unique = /\bitem\s+TEXT\s+NOT\s+NULL\s+UNIQUE\b/i;
+  if (!unique.test(table.sql)) throw new Error('migration 8: software_items.item is not declared TEXT NOT NULL UNIQUE');
+  const created = table.sql.replace(/^CREATE TABLE\s+("?)software_items\1/i, 'CREATE TABLE software_items_by_hash');
+  if (created === table.sql) throw new Error('migration 8: unexpected software_items definition');
+  const others = db
+    .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE tbl_name = 'software_items' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name")
+    .all();
+  const columns = db
+    .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('software_items') ORDER BY cid")
+    .all()
+    .map((c) => `"${c.name}"`)
+    .join(', ');
+  db.exec(created.replace(unique, 'item TEXT NOT NULL'));
+  db.exec('ALTER TABLE software_items_by_hash ADD COLUMN item_hash INTEGER NOT NULL DEFAULT 0');
+  db.function('vigil_item_hash', { deterministic: true }, (text: unknown) => itemHash(String(text)));
+  db.exec(`INSERT INTO software_items_by_hash (${columns}, item_hash) SELECT ${columns}, vigil_item_hash(item) FROM software_items ORDER BY id`);
+  db.exec('DROP TABLE software_items');
+  // Legacy renaming: triggers elsewhere that name software_items keep naming it (it is the new table).
+  const legacy = db.pragma('legacy_alter_table', { simple: true }) as number;
+  db.pragma('legacy_alter_table = ON');
+  try {
+    db.exec('ALTER TABLE software_items_by_hash RENAME TO software_items');
+  } finally {
+    db.pragma(`legacy_alter_table = ${legacy ? 'ON' : 'OFF'}`);
+  }
+  for (const o of others) db.exec(o.sql);
+  db.exec('CREATE INDEX software_items_by_item_hash ON software_items (item_hash)');
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -405,5 +448,11 @@ export const MIGRATIONS: readonly Migration[] = [
       -- costs a few milliseconds (see the README's Software page figures).
       CREATE INDEX hosts_by_agent_version ON hosts (coalesce(agent_version, ''), hostname COLLATE NOCASE, id);
     `,
+  },
+  {
+    version: 8,
+    name: 'software items found by a hash of their JSON, not a unique index on it',
+    sql: '',
+    run: softwareItemsByHash,
   },
 ];

@@ -26,6 +26,36 @@ const classifier = (version: number): SoftwareClassifier => ({
 const count = (table: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 describe('SoftwareInventory', () => {
+  it('keeps host lists in memory between transactions, and forgets them when a transaction rolls back', () => {
+    const c = classifier(1);
+    // What the store does around its transactions (the host state repository calls these).
+    const tx = <T>(fn: () => T): T => {
+      try {
+        return store.transaction(() => {
+          const r = fn();
+          inventory.endTransaction();
+          return r;
+        });
+      } catch (err) {
+        inventory.forgetCache();
+        throw err;
+      }
+    };
+    tx(() => inventory.replace(h1, [pkg('vim', '9.0'), pkg('bash', '5.2')], c));
+    tx(() => inventory.applyDiff(h1, [], [pkg('vim', '9.1')], c));
+    expect(() =>
+      tx(() => {
+        inventory.applyDiff(h1, [pkg('bash', '5.2')], [pkg('zoom', '5.17')], c);
+        throw new Error('rolled back');
+      }),
+    ).toThrow('rolled back');
+    // The next diff applies to what was committed, not to the list the rolled-back one left in memory.
+    const diff = tx(() => inventory.applyDiff(h1, [pkg('bash', '5.2')], [], c));
+    expect(diff.removed).toEqual([{ status: 'approved', subject: 'dpkg:bash' }]);
+    expect(inventory.items(h1)).toEqual([pkg('vim', '9.1')]);
+    expect(store.db.prepare('SELECT item_ids FROM host_inventories WHERE host_id = ?').get(h1)).toEqual({ item_ids: JSON.stringify([inventory.idsOf([pkg('vim', '9.1')])[0]]) });
+  });
+
   it('keeps each host inventory as a diff changes it, one package per identity, items stored once', () => {
     const c = classifier(1);
     store.transaction(() => {

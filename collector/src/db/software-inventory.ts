@@ -1,5 +1,6 @@
 import type { SoftwareItem } from '@vigil/shared';
 import type { Db } from './database.js';
+import { itemHash } from './item-hash.js';
 
 /** How the policy in force sees one package: its catalogue status and the alert subject it falls under. */
 export interface SoftwareClassifier {
@@ -51,6 +52,12 @@ const identityOf = (i: Pick<SoftwareItem, 'source' | 'name' | 'arch'>) => identi
 
 /** Distinct items remembered in memory (id, identity and classification), at most. */
 const ITEM_CACHE_MAX = 200_000;
+/**
+ * Hosts' lists kept in memory between transactions, at most (the least recently used go first):
+ * a host sending a few diffs per batch then costs no parse of its whole list and no rebuilt sets
+ * per batch. About 50 KB each for a 700-package inventory.
+ */
+const LIST_CACHE_MAX = 500;
 
 /**
  * Every host's installed software, each distinct item stored once: `software_items` holds each
@@ -77,7 +84,10 @@ export class SoftwareInventory {
   private readonly known = new Map<number, KnownItem>();
   /** Each parsed item object's JSON (the same objects are resolved by ingest and by the host state). */
   private readonly texts = new WeakMap<SoftwareItem, string>();
-  /** Hosts' lists read or changed in the current transaction. */
+  /**
+   * Hosts' lists as stored (or as changed in the current transaction, written by `flush`), least
+   * recently used first; kept between transactions up to LIST_CACHE_MAX, dropped on a rollback.
+   */
   private readonly lists = new Map<string, OpenList>();
   /** Hosts whose list changed by a diff and is not written yet (written once, by `flush`). */
   private readonly dirty = new Set<string>();
@@ -90,12 +100,13 @@ export class SoftwareInventory {
     const ITEMS = 'FROM host_inventories h, json_each(h.item_ids) j JOIN software_items i ON i.id = j.value';
     this.s = {
       itemById: db.prepare<[number], { item: string }>('SELECT item FROM software_items WHERE id = ?'),
-      itemByText: db.prepare<[string], ItemRow>('SELECT id, status, subject, policy_version FROM software_items WHERE item = ?'),
+      // Through the small integer index on the hash; the text decides (hashes can collide).
+      itemByText: db.prepare<[number, string], ItemRow>('SELECT id, status, subject, policy_version FROM software_items WHERE item_hash = ? AND item = ?'),
       itemsByIds: db.prepare<[string], ItemRow & { source: string; name: string; arch: string }>(
         'SELECT id, source, name, arch, status, subject, policy_version FROM software_items WHERE id IN (SELECT value FROM json_each(?))',
       ),
-      insertItem: db.prepare<[string, string, string, string, string | null, string | null, number | null]>(
-        'INSERT INTO software_items (item, source, name, arch, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      insertItem: db.prepare<[string, number, string, string, string, string | null, string | null, number | null]>(
+        'INSERT INTO software_items (item, item_hash, source, name, arch, status, subject, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       classifyItem: db.prepare<[string | null, string | null, number | null, number]>('UPDATE software_items SET status = ?, subject = ?, policy_version = ? WHERE id = ?'),
       bySubject: db.prepare<[string], { id: number; item: string; status: string | null }>(
@@ -300,7 +311,12 @@ export class SoftwareInventory {
   /** The host's list in this transaction (read once), with every item known by id. */
   private open(hostId: string): OpenList {
     let list = this.lists.get(hostId);
-    if (list) return list;
+    if (list) {
+      // Most recently used last.
+      this.lists.delete(hostId);
+      this.lists.set(hostId, list);
+      return list;
+    }
     const stored = this.s.list.get(hostId);
     const ids = JSON.parse(stored?.item_ids ?? '[]') as number[];
     const missing = ids.filter((id) => !this.known.has(id));
@@ -317,10 +333,13 @@ export class SoftwareInventory {
     return list;
   }
 
-  /** The transaction committed: forget the hosts' lists read or written in it (the store has them). */
+  /** The transaction is about to commit: write the changed lists; keep the most recently used in memory. */
   endTransaction(): void {
     this.flush();
-    this.lists.clear();
+    for (const hostId of this.lists.keys()) {
+      if (this.lists.size <= LIST_CACHE_MAX) break;
+      this.lists.delete(hostId);
+    }
     // Between transactions nothing relies on what is remembered: start afresh when it is too much.
     if (this.known.size > ITEM_CACHE_MAX) {
       this.known.clear();
@@ -370,11 +389,12 @@ export class SoftwareInventory {
     const cachedId = this.idByText.get(text);
     let row: KnownItem | undefined = cachedId === undefined ? undefined : this.known.get(cachedId);
     if (!row) {
-      const stored = this.s.itemByText.get(text);
+      const hash = itemHash(text);
+      const stored = this.s.itemByText.get(hash, text);
       if (stored) row = { ...stored, identity: identityOf(item) };
       else {
         const c = classifier?.classify(item);
-        const id = Number(this.s.insertItem.run(text, item.source, item.name, item.arch ?? '', c?.status ?? null, c?.subject ?? null, classifier?.version ?? null).lastInsertRowid);
+        const id = Number(this.s.insertItem.run(text, hash, item.source, item.name, item.arch ?? '', c?.status ?? null, c?.subject ?? null, classifier?.version ?? null).lastInsertRowid);
         row = { id, status: c?.status ?? null, subject: c?.subject ?? null, policy_version: classifier?.version ?? null, identity: identityOf(item) };
       }
       this.remember(row, text);

@@ -47,7 +47,7 @@ describe('logs', () => {
 
     const creds = await until(async () => {
       const f = fs.readdirSync(stateDir).map((n) => path.join(stateDir, n)).find((p) => fs.statSync(p).isFile() && fs.readFileSync(p, 'utf8').includes('agentToken'));
-      return f && (JSON.parse(fs.readFileSync(f, 'utf8')) as { agentToken: string });
+      return f ? (JSON.parse(fs.readFileSync(f, 'utf8')) as { agentToken: string }) : undefined;
     });
     await agent.kill('SIGTERM');
     await c.kill('SIGTERM');

@@ -71,7 +71,7 @@ describe('TLS between agents and the collector', () => {
   it('an agent with no pinned CA, or another CA, refuses the certificate and never enrols; plaintext is not served', async () => {
     const c = await tlsCollector();
     const ca = fs.readFileSync(file('vigil-ca.pem'));
-    for (const env of [{}, { VIGIL_CA_CERT: file('rogue-ca.pem') }]) {
+    for (const env of [{}, { VIGIL_CA_CERT: file('rogue-ca.pem') }] as Record<string, string>[]) {
       const agent = startAgent({ stateDir: tempDir('agent'), url: c.url, env });
       procs.push(agent);
       const refused = await agent.waitForLog((l) => /certificate|self.signed|UNABLE_TO_VERIFY|CERT_/i.test(JSON.stringify(l)), 20_000);

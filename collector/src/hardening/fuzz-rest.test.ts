@@ -38,13 +38,15 @@ function fill(url: string, values: Record<string, string> = {}): string {
   return url.replace(/:([A-Za-z]+)/g, (_m, name: string) => encode(values[name] ?? (/host/i.test(name) ? hostId : name === 'file' ? 'app.js' : '00000000-0000-4000-8000-000000000000')));
 }
 
-/** Percent-encoded; a lone surrogate goes as the bytes a hostile client would send (invalid UTF-8). */
+/** Percent-encoded; a lone surrogate goes as bytes a hostile client would send (invalid UTF-8). */
 function encode(v: string): string {
-  try {
-    return encodeURIComponent(v);
-  } catch {
-    return encodeURIComponent(v.toWellFormed()).replaceAll('%EF%BF%BD', '%ED%A0%80');
+  let out = '';
+  // By code point: a lone surrogate comes alone, a pair as one character.
+  for (const ch of v) {
+    const c = ch.codePointAt(0)!;
+    out += c >= 0xd800 && c <= 0xdfff ? '%ED%A0%80' : encodeURIComponent(ch);
   }
+  return out;
 }
 
 function expectCoded(res: { statusCode: number; body: string }, what: string): void {

@@ -24,3 +24,4 @@ export * from './cli-options.js';
 export * from './wire/close-codes.js';
 export * from './api/notifications.js';
 export * from './api/audit-log.js';
+export * from './api/audits.js';

@@ -1,5 +1,6 @@
 import { AgentsRepository } from './agents-repository.js';
 import { AuditRepository } from './audit-repository.js';
+import { AuditsRepository } from './audits-repository.js';
 import { CredentialsRepository } from './credentials-repository.js';
 import { openDatabase, type Db } from './database.js';
 import { HostsRepository } from './hosts-repository.js';
@@ -31,6 +32,8 @@ export interface Store {
   readonly approvals: ApprovalsRepository;
   readonly exceptions: ExceptionsRepository;
   readonly licences: LicencesRepository;
+  /** Auditors' random-sample checks. */
+  readonly audits: AuditsRepository;
   /** Run `fn` in one transaction. */
   transaction<T>(fn: () => T): T;
   ping(): boolean;
@@ -68,6 +71,7 @@ export function openStore(opts: StoreOptions): Store {
     approvals: new ApprovalsRepository(db),
     exceptions: new ExceptionsRepository(db),
     licences: new LicencesRepository(db),
+    audits: new AuditsRepository(db),
     transaction: <T>(fn: () => T): T => {
       // Nested: a savepoint, whose failure takes back only its own deferred writes.
       const mark = db.inTransaction ? hostState.mark() : undefined;

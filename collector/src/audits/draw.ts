@@ -32,6 +32,7 @@ export interface DrawResult {
 export function drawAudit(store: Store, request: AuditSampleRequestParsed, actor: string, now = Date.now()): DrawResult {
   const periodTo = request.period ? Date.parse(request.period.to) : now;
   const periodFrom = request.period ? Date.parse(request.period.from) : now - AUDIT_DEFAULT_PERIOD_DAYS * 86_400_000;
+  if (periodFrom > now) throw new VigilError('VIGIL_ERR_VALIDATION', 'The period under review must start before now', { details: [{ path: 'period.from', message: 'is in the future' }] });
   const seedGenerated = request.seed === undefined;
   const seed = request.seed ?? randomBytes(32).toString('hex');
   const id = uuidv7(now);

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { EvidenceFinding, Host, UsbDevice } from '@vigil/shared';
+import type { EvidenceAlert, EvidenceFinding, Host, HostEvidence, UsbDevice } from '@vigil/shared';
 import type { PolicyEngine } from '../alerts/policy-engine.js';
 import type { AlertRow } from '../db/alerts-repository.js';
 import type { AuditHostRow, AuditRow } from '../db/audits-repository.js';
@@ -26,83 +26,6 @@ const USB_EVENTS_READ = 2000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null | undefined) => (ms == null ? null : iso(ms));
-
-export interface EvidenceAlert {
-  id: string;
-  rule: string;
-  subject: string;
-  severity: string;
-  status: string;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  count: number;
-  resolution: string | null;
-  resolvedBy: string | null;
-  resolvedAt: string | null;
-  note: string | null;
-  message: string | null;
-}
-
-export interface HostEvidence {
-  host: {
-    id: string;
-    hostname: string | null;
-    platform: string | null;
-    distro: string | null;
-    release: string | null;
-    groups: string[];
-    status: string;
-    agentVersion: string | null;
-    firstSeenAt: string | null;
-    lastSeenAt: string | null;
-  };
-  stratum: string;
-  rank: number;
-  hmac: string;
-  decision: { decision: string | null; comment: string | null; decidedBy: string | null; decidedAt: string | null };
-  freshness: {
-    requestedAt: string | null;
-    commandId: string | null;
-    /** The first full snapshot received after the draw; null: none yet (see `facts` for the age of what is known). */
-    freshEvidenceAt: string | null;
-    facts: Record<'software' | 'usb' | 'screenlock', { status: 'known' | 'unknown' | 'never'; reportedAt: string | null; ageSeconds: number | null; reason: string | null }>;
-  };
-  software: {
-    counts: Record<string, number>;
-    items: { name: string; version: string; source: string; publisher: string | null; arch: string | null; status: string; title: string | null; reason: string }[];
-    licences: { title: string; seats: number; installsFleetWide: number; overBy: number }[];
-  };
-  usb: {
-    devices: {
-      key: string;
-      vendorId: string;
-      productId: string;
-      manufacturer: string;
-      product: string;
-      serial: string;
-      firstSeenAt: string | null;
-      lastSeenAt: string | null;
-      presentNow: boolean;
-      approved: boolean;
-      allowedBy: unknown;
-      reasons: string[];
-    }[];
-  };
-  screenlock: {
-    compliant: boolean | null;
-    settings: { user: string; desktop: string | null; subject: string; enabled: unknown; idleTimeoutSeconds: unknown; graceSeconds: unknown; passwordRequired: unknown; breaches: string[] }[];
-    noncompliantAlerts: EvidenceAlert[];
-    unattendedAlerts: EvidenceAlert[];
-  };
-  alerts: EvidenceAlert[];
-  coverage: {
-    messagesStored: number | null;
-    messagesRejected: number | null;
-    counters: unknown;
-    gaps: { from: string; to: string | null; reason: string }[];
-  };
-  findings: EvidenceFinding[];
-}
 
 /** `pseudonym(user)`: HMAC-SHA256 of the name with the audit's key, stable within the audit. */
 export function pseudonymiser(key: string | null): (user: string) => string {

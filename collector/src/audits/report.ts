@@ -1,20 +1,9 @@
-import type { Audit, AuditHead } from '@vigil/shared';
+import type { Audit, AuditReport } from '@vigil/shared';
 import type { PolicyEngine } from '../alerts/policy-engine.js';
 import { GENESIS_HASH } from '../audit/hash-chain.js';
 import { toAuditSummary, toSampleHost, type AuditRow } from '../db/audits-repository.js';
 import type { Store } from '../db/store.js';
-import { hostEvidence, type HostEvidence } from './evidence.js';
-
-/** The complete report of an audit: what the JSON export holds, and what CSV and HTML are made from. */
-export interface AuditReport {
-  format: 'vigil-audit-report-v1';
-  generatedAt: string;
-  /** The audit-log chain head when the report was made (check it later with `audit-log verify --expect-head`). */
-  auditLogHead: AuditHead;
-  policyVersion: number;
-  audit: Audit;
-  hosts: HostEvidence[];
-}
+import { hostEvidence } from './evidence.js';
 
 /** The audit as the API shows it: summary, population, sample with freshness and decisions, exports. */
 export function auditView(store: Store, a: AuditRow): Audit {
@@ -26,6 +15,8 @@ export function auditView(store: Store, a: AuditRow): Audit {
     exports: store.audits.exports(a.id),
   };
 }
+
+export type { AuditReport };
 
 export function buildReport(store: Store, engine: PolicyEngine, a: AuditRow, now = Date.now()): AuditReport {
   const head = store.audit.head();

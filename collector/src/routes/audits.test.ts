@@ -2,8 +2,7 @@ import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Audit, AuditVerifyResult, ErrorResponse, type ScreenlockSetting, type SoftwareItem } from '@vigil/shared';
-import type { AuditReport } from '../audits/report.js';
+import { Audit, AuditReport, AuditVerifyResult, ErrorResponse, type ScreenlockSetting, type SoftwareItem } from '@vigil/shared';
 import { sandiskStick } from '../policy/test-support/usb-devices.js';
 import { ADMIN_TOKEN, hostFacts, startHarness, TestAgent, type Harness } from '../test-support/harness.js';
 
@@ -114,6 +113,7 @@ describe('drawing a sample', () => {
     expectError(await draw({ size: 1, percent: 10 }), 400, 'VIGIL_ERR_VALIDATION');
     expectError(await draw({ size: 1, period: { from: '2026-10-01T00:00:00Z', to: '2026-09-01T00:00:00Z' } }), 400, 'VIGIL_ERR_VALIDATION');
     expectError(await draw({ size: 1, period: { from: 'last week', to: '2026-09-01T00:00:00Z' } }), 400, 'VIGIL_ERR_VALIDATION');
+    expectError(await draw({ size: 1, period: { from: '2999-01-01T00:00:00Z', to: '2999-02-01T00:00:00Z' } }), 400, 'VIGIL_ERR_VALIDATION');
     expectError(await draw({ size: 4, platforms: ['linux'] }), 422, 'VIGIL_ERR_SAMPLE_SIZE');
     expectError(await draw({ size: 1, platforms: ['darwin'] }), 422, 'VIGIL_ERR_SAMPLE_SIZE');
     const a = await drawOk({ size: 3, platforms: ['linux'], period: { from: '2026-09-01T00:00:00Z', to: '2026-12-01T00:00:00Z' } });
@@ -145,6 +145,7 @@ describe('drawing a sample', () => {
     expect((await verify(b.id)).ok).toBe(true);
     expect((await verify(c.id)).ok).toBe(true);
     expectError(await draw({ size: 2, strata: { by: ['group'], allocation: 'fixed', perStratum: 1 } }), 400, 'VIGIL_ERR_VALIDATION');
+    expectError(await draw({ size: 2, strata: { by: ['platform'], groups: ['finance'] } }), 400, 'VIGIL_ERR_VALIDATION');
   });
 });
 
@@ -208,7 +209,7 @@ async function connectAgent(hostname: string) {
 async function report(id: string, token = ADMIN_TOKEN): Promise<AuditReport> {
   const res = await h.app.inject({ url: `/api/v1/audits/${id}/report`, headers: bearer(token) });
   expect(res.statusCode, res.body).toBe(200);
-  return res.json() as AuditReport;
+  return AuditReport.parse(res.json());
 }
 
 describe('evidence', () => {
@@ -355,7 +356,7 @@ describe('exports, decisions and roles', () => {
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");
 
     const json = await h.app.inject({ url: `/api/v1/audits/${audit.id}/export?format=json`, headers: bearer() });
-    const full = JSON.parse(json.body) as AuditReport;
+    const full = AuditReport.parse(JSON.parse(json.body));
     expect(full.audit.id).toBe(audit.id);
     expect(full.audit.seed).toBe('=cmd seed');
     expect(full.hosts[0]?.software.items.map((s) => s.name)).toEqual(expect.arrayContaining(hostile.map((s) => s.name)));

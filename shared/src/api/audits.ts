@@ -38,6 +38,7 @@ export const Strata = z
     perStratum: z.number().int().min(1).max(AUDIT_MAX_SAMPLE).optional(),
   })
   .refine((s) => new Set(s.by).size === s.by.length, { message: 'must not repeat a key', path: ['by'] })
+  .refine((s) => s.groups === undefined || s.by.includes('group'), { message: 'groups are only for strata by group', path: ['groups'] })
   .refine((s) => (s.allocation === 'fixed') === (s.perStratum !== undefined), {
     message: 'perStratum is given exactly when allocation is fixed',
     path: ['perStratum'],
@@ -204,3 +205,129 @@ export const EvidenceFinding = z.object({
   at: z.string().nullable(),
 });
 export type EvidenceFinding = z.infer<typeof EvidenceFinding>;
+
+/** An alert of the period under review, as an evidence pack shows it. */
+export const EvidenceAlert = z.object({
+  id: z.string(),
+  rule: z.string(),
+  subject: z.string(),
+  severity: z.string(),
+  status: z.string(),
+  firstSeenAt: z.string(),
+  lastSeenAt: z.string(),
+  count: z.number().int(),
+  resolution: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+  resolvedAt: z.string().nullable(),
+  note: z.string().nullable(),
+  message: z.string().nullable(),
+});
+export type EvidenceAlert = z.infer<typeof EvidenceAlert>;
+
+const factAge = z.object({ status: z.enum(['known', 'unknown', 'never']), reportedAt: z.string().nullable(), ageSeconds: z.number().int().nullable(), reason: z.string().nullable() });
+
+/**
+ * The evidence pack of one sampled host: only what the policy needs — no logged-in users list,
+ * no sessions, no content (README "Audits").
+ */
+export const HostEvidence = z.object({
+  host: z.object({
+    id: z.string(),
+    hostname: z.string().nullable(),
+    platform: z.string().nullable(),
+    distro: z.string().nullable(),
+    release: z.string().nullable(),
+    groups: z.array(z.string()),
+    status: z.string(),
+    agentVersion: z.string().nullable(),
+    firstSeenAt: z.string().nullable(),
+    lastSeenAt: z.string().nullable(),
+  }),
+  stratum: z.string(),
+  rank: z.number().int(),
+  hmac: z.string(),
+  decision: z.object({ decision: AuditDecision.nullable(), comment: z.string().nullable(), decidedBy: z.string().nullable(), decidedAt: z.string().nullable() }),
+  freshness: z.object({
+    /** When collect-now was sent; null: the agent was not connected at the draw. */
+    requestedAt: z.string().nullable(),
+    commandId: z.string().nullable(),
+    /** The first full snapshot received after the draw; null: none yet (see `facts` for the age of what is known). */
+    freshEvidenceAt: z.string().nullable(),
+    facts: z.object({ software: factAge, usb: factAge, screenlock: factAge }),
+  }),
+  software: z.object({
+    counts: z.record(z.string(), z.number().int()),
+    items: z.array(
+      z.object({
+        name: z.string(),
+        version: z.string(),
+        source: z.string(),
+        publisher: z.string().nullable(),
+        arch: z.string().nullable(),
+        status: z.enum(['approved', 'licensed', 'prohibited', 'unapproved']),
+        title: z.string().nullable(),
+        reason: z.string(),
+      }),
+    ),
+    /** Licensed titles on this host, with the fleet-wide seat use. */
+    licences: z.array(z.object({ title: z.string(), seats: z.number().int(), installsFleetWide: z.number().int(), overBy: z.number().int() })),
+  }),
+  usb: z.object({
+    /** Attached or listed in the period, or present now. */
+    devices: z.array(
+      z.object({
+        key: z.string(),
+        vendorId: z.string(),
+        productId: z.string(),
+        manufacturer: z.string(),
+        product: z.string(),
+        serial: z.string(),
+        firstSeenAt: z.string().nullable(),
+        lastSeenAt: z.string().nullable(),
+        presentNow: z.boolean(),
+        approved: z.boolean(),
+        allowedBy: z.unknown(),
+        reasons: z.array(z.string()),
+      }),
+    ),
+  }),
+  screenlock: z.object({
+    /** null: the screen lock was never reported or could not be read. */
+    compliant: z.boolean().nullable(),
+    settings: z.array(
+      z.object({
+        user: z.string(),
+        desktop: z.string().nullable(),
+        subject: z.string(),
+        enabled: z.unknown(),
+        idleTimeoutSeconds: z.unknown(),
+        graceSeconds: z.unknown(),
+        passwordRequired: z.unknown(),
+        breaches: z.array(z.string()),
+      }),
+    ),
+    noncompliantAlerts: z.array(EvidenceAlert),
+    unattendedAlerts: z.array(EvidenceAlert),
+  }),
+  alerts: z.array(EvidenceAlert),
+  coverage: z.object({
+    messagesStored: z.number().int().nullable(),
+    messagesRejected: z.number().int().nullable(),
+    counters: z.unknown(),
+    gaps: z.array(z.object({ from: z.string(), to: z.string().nullable(), reason: z.string() })),
+  }),
+  findings: z.array(EvidenceFinding),
+});
+export type HostEvidence = z.infer<typeof HostEvidence>;
+
+/** `GET /api/v1/audits/:id/report` and the JSON export. */
+export const AuditReport = z.object({
+  format: z.literal('vigil-audit-report-v1'),
+  generatedAt: z.string(),
+  /** The audit-log chain head when the report was made (check it later with `audit-log verify --expect-head`). */
+  auditLogHead: z.object({ seq: z.number().int().min(0), hash: z.string(), at: z.string().nullable() }),
+  policyVersion: z.number().int(),
+  audit: Audit,
+  hosts: z.array(HostEvidence),
+});
+export type AuditReport = z.infer<typeof AuditReport>;

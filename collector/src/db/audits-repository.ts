@@ -45,7 +45,7 @@ export interface AuditHostRow {
 interface ExportRow {
   id: string;
   audit_id: string;
-  format: 'json' | 'csv' | 'html';
+  format: 'json' | 'csv' | 'html' | 'pdf';
   sha256: string;
   bytes: number;
   audit_log_seq: number;

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import { PDFDocument } from 'pdf-lib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Audit, AuditReport, AuditVerifyResult, ErrorResponse, type ScreenlockSetting, type SoftwareItem } from '@vigil/shared';
 import { sandiskStick } from '../policy/test-support/usb-devices.js';
@@ -312,6 +314,24 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** The text a PDF shows: inflate each content stream, decode its `<hex> Tj` strings (a reader independent of the exporter). */
+function pdfText(pdf: Buffer): string {
+  const raw = pdf.toString('latin1');
+  const out: string[] = [];
+  for (const m of raw.matchAll(/stream\r?\n/g)) {
+    const start = (m.index ?? 0) + m[0].length;
+    const end = raw.indexOf('endstream', start);
+    let content: string;
+    try {
+      content = zlib.inflateSync(pdf.subarray(start, end)).toString('latin1');
+    } catch {
+      continue;
+    }
+    for (const t of content.matchAll(/<([0-9A-Fa-f]*)> Tj/g)) out.push(Buffer.from(t[1] ?? '', 'hex').toString('latin1'));
+  }
+  return out.join('\n');
+}
+
 describe('exports, decisions and roles', () => {
   const hostile: SoftwareItem[] = [
     { name: '=HYPERLINK("http://x")', version: '1', source: 'dpkg' },
@@ -322,7 +342,7 @@ describe('exports, decisions and roles', () => {
     { name: '<script>alert(1)</script>', version: '1', source: 'dpkg' },
   ];
 
-  it('exports CSV neutral to formula injection, escaped HTML and complete JSON, each with its SHA-256 in a header, the audit and the audit log', async () => {
+  it('exports CSV neutral to formula injection, escaped HTML, complete JSON and a PDF, each with its SHA-256 in a header, the audit and the audit log', async () => {
     const a = await connectAgent('<script>alert("host")</script>');
     await a.send('snapshot', { host: hostFacts({ hostname: '<script>alert("host")</script>' }), software: hostile });
     const audit = await drawOk({ size: 1, seed: '=cmd seed' });
@@ -362,12 +382,25 @@ describe('exports, decisions and roles', () => {
     expect(full.hosts[0]?.software.items.map((s) => s.name)).toEqual(expect.arrayContaining(hostile.map((s) => s.name)));
     expect(full.auditLogHead.seq).toBeGreaterThan(0);
 
+    const headBeforePdf = h.store.audit.head()!;
+    const pdf = await h.app.inject({ url: `/api/v1/audits/${audit.id}/export?format=pdf`, headers: bearer() });
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.rawPayload.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(pdf.headers['x-vigil-export-sha256']).toBe(crypto.createHash('sha256').update(pdf.rawPayload).digest('hex'));
+    const loaded = await PDFDocument.load(pdf.rawPayload);
+    expect(loaded.getPageCount()).toBeGreaterThanOrEqual(2); // summary, then a page per host
+    expect(loaded.getTitle()).toBe(`Vigil audit ${audit.id}`);
+    const shown = pdfText(pdf.rawPayload);
+    for (const want of [audit.id, '=cmd seed', `${headBeforePdf.seq}:${headBeforePdf.hash}`, '=HYPERLINK("http://x")', '<script>alert(1)</script>', ' TAB']) expect(shown).toContain(want);
+
     // Every export recorded with its SHA-256: on the audit and in the audit log.
     const view = Audit.parse((await h.app.inject({ url: `/api/v1/audits/${audit.id}`, headers: bearer() })).json());
     expect(view.exports.map((e) => [e.format, e.sha256])).toEqual([
       ['csv', sha],
       ['html', html.headers['x-vigil-export-sha256']],
       ['json', json.headers['x-vigil-export-sha256']],
+      ['pdf', pdf.headers['x-vigil-export-sha256']],
     ]);
     const logged = h.store.audit.list({ limit: 10, action: 'export' }).items.map((e) => e.details.sha256);
     expect(logged).toEqual(expect.arrayContaining(view.exports.map((e) => e.sha256)));

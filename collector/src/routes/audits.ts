@@ -19,6 +19,7 @@ import type { z } from 'zod';
 import { drawAudit } from '../audits/draw.js';
 import { reportCsv } from '../audits/export-csv.js';
 import { reportHtml } from '../audits/export-html.js';
+import { reportPdf } from '../audits/export-pdf.js';
 import { auditView, buildReport, type AuditReport } from '../audits/report.js';
 import { verifySample } from '../audits/verify-sample.js';
 import { actorOf } from '../plugins/auth.js';
@@ -28,7 +29,7 @@ export const EXPORT_SHA256_HEADER = 'x-vigil-export-sha256';
 export const EXPORT_ID_HEADER = 'x-vigil-export-id';
 export const EXPORT_AUDIT_LOG_SEQ_HEADER = 'x-vigil-audit-log-seq';
 
-const CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
+const CONTENT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8', pdf: 'application/pdf' } as const;
 
 /**
  * Auditor random-sample checks (README "Audits"). Auditors and admins draw samples, record
@@ -133,7 +134,7 @@ export async function auditRoutes(app: FastifyInstance) {
   );
 
   /**
-   * An export: JSON (complete), CSV (one row per finding) or printable HTML. The body's SHA-256 is
+   * An export: JSON (complete), CSV (one row per finding), printable HTML, or PDF. The body's SHA-256 is
    * sent in a header, stored with the audit, and appended to the audit log.
    */
   app.get<{ Params: AuditIdParams; Querystring: AuditExportQuery }>(
@@ -145,12 +146,15 @@ export async function auditRoutes(app: FastifyInstance) {
       const actor = actorOf(request);
       const now = Date.now();
       const report = buildReport(app.store, app.engine, app.store.audits.require(id), now);
-      let text: string;
+      let body: Buffer;
       let rows = report.hosts.length;
-      if (format === 'csv') ({ text, rows } = reportCsv(report));
-      else if (format === 'html') text = reportHtml(report);
-      else text = `${JSON.stringify(report, null, 2)}\n`;
-      const body = Buffer.from(text, 'utf8');
+      if (format === 'csv') {
+        const csv = reportCsv(report);
+        body = Buffer.from(csv.text, 'utf8');
+        rows = csv.rows;
+      } else if (format === 'html') body = Buffer.from(reportHtml(report), 'utf8');
+      else if (format === 'pdf') body = await reportPdf(report);
+      else body = Buffer.from(`${JSON.stringify(report, null, 2)}\n`, 'utf8');
       const sha256 = createHash('sha256').update(body).digest('hex');
       const exportId = uuidv7(now);
       const seq = app.store.transaction(() => {

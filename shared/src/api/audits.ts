@@ -112,7 +112,7 @@ export const AuditStatus = z.enum(['open', 'closed']);
 
 export const AuditExportRecord = z.object({
   id: z.string(),
-  format: z.enum(['json', 'csv', 'html']),
+  format: z.enum(['json', 'csv', 'html', 'pdf']),
   sha256: z.string(),
   bytes: z.number().int(),
   createdAt: z.string(),
@@ -173,7 +173,7 @@ export type AuditDecisionRequest = z.infer<typeof AuditDecisionRequest>;
 
 export const AuditCloseRequest = z.strictObject({ comment: z.string().max(LIMITS.message).optional() }).default({});
 
-export const AuditExportQuery = z.object({ format: z.enum(['json', 'csv', 'html']).default('json') });
+export const AuditExportQuery = z.object({ format: z.enum(['json', 'csv', 'html', 'pdf']).default('json') });
 export type AuditExportQuery = z.infer<typeof AuditExportQuery>;
 
 /** `GET /api/v1/audits/:id/verify` and `vigil-collector audit verify`. */

@@ -113,6 +113,8 @@ describe('drawing a sample', () => {
     expectError(await draw({ size: 0 }), 400, 'VIGIL_ERR_VALIDATION');
     expectError(await draw({}), 400, 'VIGIL_ERR_VALIDATION');
     expectError(await draw({ size: 1, percent: 10 }), 400, 'VIGIL_ERR_VALIDATION');
+    expectError(await draw({ size: 1, seed: 'tab\there' }), 400, 'VIGIL_ERR_VALIDATION');
+    expectError(await draw({ size: 1, seed: 'lone \ud800 surrogate' }), 400, 'VIGIL_ERR_VALIDATION');
     expectError(await draw({ size: 1, period: { from: '2026-10-01T00:00:00Z', to: '2026-09-01T00:00:00Z' } }), 400, 'VIGIL_ERR_VALIDATION');
     expectError(await draw({ size: 1, period: { from: 'last week', to: '2026-09-01T00:00:00Z' } }), 400, 'VIGIL_ERR_VALIDATION');
     expectError(await draw({ size: 1, period: { from: '2999-01-01T00:00:00Z', to: '2999-02-01T00:00:00Z' } }), 400, 'VIGIL_ERR_VALIDATION');

@@ -63,7 +63,12 @@ export const AuditSampleRequest = z
     /** Percent of the population, rounded up (at least one host). */
     percent: z.number().gt(0).max(100).optional(),
     /** Recorded as given; when absent the collector draws 32 random bytes (hex). */
-    seed: z.string().min(1).max(256).optional(),
+    seed: z
+      .string()
+      .min(1)
+      .max(256)
+      .refine((s) => !/[\p{Cc}\p{Cs}]/u.test(s), 'must not contain control characters or lone surrogates (it is re-typed by auditors and stored as UTF-8)')
+      .optional(),
     strata: Strata.optional(),
     /** Default: the last 90 days up to the draw. */
     period: AuditPeriod.optional(),

@@ -1,4 +1,4 @@
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import type { Color, PDFDocument, PDFFont, PDFPage } from 'pdf-lib';
 import type { AuditReport } from '@vigil/shared';
 
 /**
@@ -7,6 +7,9 @@ import type { AuditReport } from '@vigil/shared';
  * file. Those fonts cover Windows-1252 only: any other character (and every control character)
  * is shown as `?` — the JSON export holds the exact text. pdf-lib writes every string as a PDF
  * string object, so untrusted text cannot change the document's structure.
+ *
+ * pdf-lib is loaded on the first PDF export only: importing it costs about 0.6 s, which every
+ * collector start and every CLI command would otherwise pay.
  */
 
 const PAGE = { width: 595.28, height: 841.89, margin: 42 } as const; // A4, 15 mm margins
@@ -37,6 +40,7 @@ class Writer {
     private readonly font: PDFFont,
     private readonly bold: PDFFont,
     private readonly footer: string,
+    private readonly grey: Color,
   ) {
     this.newPage();
   }
@@ -45,7 +49,7 @@ class Writer {
     this.page = this.doc.addPage([PAGE.width, PAGE.height]);
     this.y = PAGE.height - PAGE.margin;
     const n = this.doc.getPageCount();
-    this.page.drawText(`${this.footer} — page ${n}`, { x: PAGE.margin, y: PAGE.margin / 2, size: 7, font: this.font, color: rgb(0.4, 0.4, 0.4) });
+    this.page.drawText(`${this.footer} — page ${n}`, { x: PAGE.margin, y: PAGE.margin / 2, size: 7, font: this.font, color: this.grey });
   }
 
   private wrap(text: string, font: PDFFont, size: number, width: number): string[] {
@@ -89,6 +93,7 @@ class Writer {
 }
 
 export async function reportPdf(r: AuditReport): Promise<Buffer> {
+  const { PDFDocument, StandardFonts, rgb } = await import('pdf-lib');
   const a = r.audit;
   const doc = await PDFDocument.create();
   const when = new Date(r.generatedAt);
@@ -99,7 +104,7 @@ export async function reportPdf(r: AuditReport): Promise<Buffer> {
   doc.setModificationDate(when);
   const font = await doc.embedFont(StandardFonts.Helvetica);
   const bold = await doc.embedFont(StandardFonts.HelveticaBold);
-  const w = new Writer(doc, font, bold, `Vigil audit ${a.id} — generated ${r.generatedAt} — audit-log head ${r.auditLogHead.seq}:${r.auditLogHead.hash}`);
+  const w = new Writer(doc, font, bold, `Vigil audit ${a.id} — generated ${r.generatedAt} — audit-log head ${r.auditLogHead.seq}:${r.auditLogHead.hash}`, rgb(0.4, 0.4, 0.4));
 
   w.text('Vigil audit report', { bold: true, size: 16 });
   const meta: [string, unknown][] = [

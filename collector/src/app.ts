@@ -14,6 +14,7 @@ import { alertRoutes } from './routes/alerts.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { policyRoutes } from './routes/policy.js';
 import { auditLogRoutes } from './routes/audit-log.js';
+import { auditRoutes } from './routes/audits.js';
 import { enrolRoutes } from './routes/enrol.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -125,6 +126,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(policyRoutes);
   await app.register(softwareRoutes);
   await app.register(auditLogRoutes);
+  await app.register(auditRoutes);
   await app.register(notificationRoutes);
   return app;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
-import { LIMITS, parseOptions, type OptionSpec } from '@vigil/shared';
+import { AUDIT_DEFAULT_PERIOD_DAYS, AuditSampleRequest, LIMITS, parseOptions, type AuditSampleRequestParsed, type OptionSpec, type ParsedOptions } from '@vigil/shared';
 import { parsePolicy } from './policy/parse-policy.js';
 
 /**
@@ -147,6 +147,11 @@ export type ClientConfig = { url: string; token: string; ca?: Buffer };
 
 export function loadClientConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ConfigResult<ClientConfig> {
   const parsed = parseOptions(CLIENT_OPTIONS, argv, env);
+  return clientConfigFrom(parsed);
+}
+
+/** The client settings out of parsed options whose table includes CLIENT_OPTIONS. */
+function clientConfigFrom(parsed: ParsedOptions<string>): ConfigResult<ClientConfig> {
   const result = ClientSchema.safeParse(parsed.values);
   const errors = [...parsed.errors, ...settingErrors(CLIENT_OPTIONS, result)];
   if (errors.length || !result.success) return { ok: false, errors, help: parsed.help };
@@ -161,6 +166,76 @@ export function loadClientConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     help: parsed.help,
   };
 }
+
+/** `audit sample`: the running collector's API settings and what to draw (checked by AuditSampleRequest). */
+export const AUDIT_SAMPLE_OPTIONS = {
+  ...CLIENT_OPTIONS,
+  size: { flag: 'size', type: 'number', description: 'how many hosts to sample' },
+  percent: { flag: 'percent', type: 'number', description: 'or: this percentage of the population, rounded up' },
+  seed: { flag: 'seed', type: 'string', description: 'the seed (default: 32 random bytes drawn by the collector)' },
+  strata: { flag: 'strata', type: 'string', description: 'stratify by platform, group, or platform,group' },
+  stratumGroups: { flag: 'stratum-groups', type: 'string', description: 'with --strata group: the groups to split by, comma-separated, in order' },
+  perStratum: { flag: 'per-stratum', type: 'number', description: 'a fixed number per stratum instead of a proportional share of --size' },
+  from: { flag: 'from', type: 'string', description: 'start of the period under review (ISO 8601)', defaultText: '90 days before now' },
+  to: { flag: 'to', type: 'string', description: 'end of the period under review (ISO 8601)', defaultText: 'now' },
+  platform: { flag: 'platform', type: 'string', description: 'only hosts on these platforms, comma-separated (linux, win32, darwin)' },
+  group: { flag: 'group', type: 'string', description: 'only hosts in any of these groups, comma-separated' },
+  pseudonymiseUsers: { flag: 'pseudonymise-users', type: 'boolean', description: 'replace usernames in evidence and exports by per-audit pseudonyms' },
+  title: { flag: 'title', type: 'string', description: 'a title for the audit' },
+  json: { flag: 'json', type: 'boolean', description: 'print the audit as JSON' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type AuditSampleConfig = ConfigResult<{ client: ClientConfig; request: AuditSampleRequestParsed; json: boolean }>;
+
+const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+
+/** Every problem with the command line at once; the request is validated by the same schema as the API's. */
+export function loadAuditSampleConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AuditSampleConfig {
+  const parsed = parseOptions(AUDIT_SAMPLE_OPTIONS, argv, env);
+  const v = parsed.values;
+  const client = clientConfigFrom(parsed);
+  const errors = client.ok ? [] : [...client.errors];
+  if (parsed.positionals.length) errors.push(`audit sample: unexpected argument ${parsed.positionals[0]}`);
+  const strataBy = list(v.strata);
+  const body: Record<string, unknown> = {
+    ...(v.size === undefined ? {} : { size: v.size }),
+    ...(v.percent === undefined ? {} : { percent: v.percent }),
+    ...(v.seed === undefined ? {} : { seed: v.seed }),
+    ...(strataBy
+      ? {
+          strata: {
+            by: strataBy,
+            ...(v.stratumGroups === undefined ? {} : { groups: list(v.stratumGroups) }),
+            ...(v.perStratum === undefined ? {} : { allocation: 'fixed', perStratum: v.perStratum }),
+          },
+        }
+      : {}),
+    ...(v.from !== undefined || v.to !== undefined ? { period: { from: v.from ?? new Date(Date.now() - AUDIT_DEFAULT_PERIOD_DAYS * 86_400_000).toISOString(), to: v.to ?? new Date().toISOString() } } : {}),
+    ...(v.platform === undefined ? {} : { platforms: list(v.platform) }),
+    ...(v.group === undefined ? {} : { groups: list(v.group) }),
+    ...(v.pseudonymiseUsers === undefined ? {} : { pseudonymiseUsers: v.pseudonymiseUsers }),
+    ...(v.title === undefined ? {} : { title: v.title }),
+  };
+  if (v.perStratum !== undefined && !strataBy) errors.push('--per-stratum: needs --strata');
+  if (v.stratumGroups !== undefined && !strataBy?.includes('group')) errors.push('--stratum-groups: needs --strata group');
+  const request = AuditSampleRequest.safeParse(body);
+  if (!request.success) {
+    const flags: Record<string, string> = { size: '--size', percent: '--percent', seed: '--seed', strata: '--strata', period: '--from/--to', platforms: '--platform', groups: '--group', title: '--title' };
+    for (const i of request.error.issues) {
+      const top = String(i.path[0] ?? '');
+      const sub = top === 'strata' && i.path[1] === 'perStratum' ? '--per-stratum' : top === 'strata' && i.path[1] === 'groups' ? '--stratum-groups' : (flags[top] ?? (top || 'audit sample'));
+      errors.push(`${sub}: ${i.message}`);
+    }
+  }
+  if (errors.length || !client.ok || !request.success) return { ok: false, errors, help: parsed.help };
+  return { ok: true, config: { client: client.config, request: request.data, json: v.json === true }, positionals: [], help: parsed.help };
+}
+
+/** `audit verify`: reads the data directory's database directly, read-only. */
+export const AUDIT_SAMPLE_VERIFY_OPTIONS = {
+  dataDir: SERVE_OPTIONS.dataDir,
+  json: { flag: 'json', type: 'boolean', description: 'print the result as JSON' },
+} as const satisfies Record<string, OptionSpec>;
 
 /** Settings of commands that work on the data directory directly (no running collector needed). */
 export const DATA_OPTIONS = {

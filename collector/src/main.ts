@@ -1,11 +1,12 @@
-import { formatOptionsHelp, parseOptions, type Role } from '@vigil/shared';
+import { formatOptionsHelp, parseOptions, type Audit, type Role } from '@vigil/shared';
 import { buildApp } from './app.js';
 import { apiRequest } from './cli/api-client.js';
 import { AUDIT_VERIFY_HELP, auditLogVerify } from './cli/audit-log-verify.js';
+import { AUDIT_SAMPLE_HELP, AUDIT_SAMPLE_VERIFY_HELP, auditSampleVerify, describeAudit } from './cli/audit-sample.js';
 import { tokenCreate } from './cli/token-create.js';
 import { checkNewUser, userAdd } from './cli/user-add.js';
 import { readPassword } from './cli/password-input.js';
-import { AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS, USER_OPTIONS } from './config.js';
+import { AUDIT_SAMPLE_OPTIONS, AUDIT_SAMPLE_VERIFY_OPTIONS, AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, loadAuditSampleConfig, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS, USER_OPTIONS } from './config.js';
 import { openStore } from './db/store.js';
 import { bootstrap, type BootstrapResult } from './services/bootstrap.js';
 import { VERSION } from './version.js';
@@ -22,6 +23,10 @@ Usage:
                   [--password-stdin] [--data-dir <dir>]   (twice, not shown) or read from stdin
   vigil-collector agent revoke <hostId>           revoke a host's agent tokens and retire it
                   [--url <url>] [--token <admin token>]
+  vigil-collector audit sample --size <n> | --percent <p>   draw a seeded random sample of hosts
+                  [--seed <s>] [--strata platform|group] [--from <iso>] [--to <iso>] [--url <url>] [--token <auditor token>]
+  vigil-collector audit verify <audit-id>         re-derive an audit's sample and check it (offline, read-only)
+                  [--data-dir <dir>] [--json]
   vigil-collector audit-log verify                check the audit log's hash chain (offline, read-only)
                   [--data-dir <dir>] [--expect-head <seq>:<hash>] [--json]
   vigil-collector --help | <command> --help
@@ -173,6 +178,32 @@ async function main(argv: string[]): Promise<void> {
       ...(onProgress ? { onProgress } : {}),
     });
     if (onProgress) process.stderr.write('\r\x1b[K');
+    if (!r.ok) fail(r.errors);
+    process.stdout.write(r.text);
+    process.exitCode = r.exitCode;
+    return;
+  }
+
+  if (command === 'audit' && sub === 'sample') {
+    const loaded = loadAuditSampleConfig(rest, process.env);
+    if (loaded.help) return void process.stdout.write(`Usage: vigil-collector audit sample --size <n> | --percent <p> [options]\n\n${AUDIT_SAMPLE_HELP}\n\n${formatOptionsHelp(AUDIT_SAMPLE_OPTIONS)}\n`);
+    if (!loaded.ok) fail(loaded.errors);
+    try {
+      const audit = (await apiRequest(loaded.config.client, 'POST', 'api/v1/audits', loaded.config.request)) as Audit;
+      process.stdout.write(loaded.config.json ? `${JSON.stringify(audit)}\n` : describeAudit(audit));
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'VIGIL_ERR_INTERNAL';
+      fail([`${code}: ${(err as Error).message}`], 1);
+    }
+    return;
+  }
+
+  if (command === 'audit' && sub === 'verify') {
+    const p = parseOptions(AUDIT_SAMPLE_VERIFY_OPTIONS, rest, process.env);
+    if (p.help) return void process.stdout.write(`Usage: vigil-collector audit verify <audit-id> [options]\n\n${AUDIT_SAMPLE_VERIFY_HELP}\n\n${formatOptionsHelp(AUDIT_SAMPLE_VERIFY_OPTIONS)}\n`);
+    if (p.positionals.length > 1) p.errors.push(`audit verify: give one audit id (got ${p.positionals.length})`);
+    if (p.errors.length) fail(p.errors);
+    const r = auditSampleVerify({ dataDir: String(p.values.dataDir ?? './data'), auditId: p.positionals[0], json: p.values.json === true });
     if (!r.ok) fail(r.errors);
     process.stdout.write(r.text);
     process.exitCode = r.exitCode;

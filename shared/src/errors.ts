@@ -48,6 +48,9 @@ export const ERRORS = {
   VIGIL_ERR_POLICY_INVALID: { message: 'The policy document is not valid; the current policy stays in force', status: 422 },
   VIGIL_ERR_ALERT_STATE: { message: 'The alert is not in a state that allows this', status: 409 },
   VIGIL_ERR_CONFLICT: { message: 'The request conflicts with the current state', status: 409 },
+  // --- audits
+  VIGIL_ERR_SAMPLE_SIZE: { message: 'The sample size must be at least 1 and at most the population', status: 422 },
+  VIGIL_ERR_AUDIT_CLOSED: { message: 'The audit is closed and read-only', status: 409 },
   // --- configuration and command line
   VIGIL_ERR_CONFIG: { message: 'Invalid configuration', status: 400 },
   VIGIL_ERR_COLLECTOR_UNREACHABLE: { message: 'The collector could not be reached', status: 503 },

@@ -25,3 +25,4 @@ export * from './wire/close-codes.js';
 export * from './api/notifications.js';
 export * from './api/audit-log.js';
 export * from './api/software.js';
+export * from './api/audits.js';

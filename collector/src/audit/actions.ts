@@ -15,7 +15,15 @@ import { AUDIT_ACTIONS, type AuditAction } from '@vigil/shared';
  * | token.created                            | `api-token:<id>`     | {name, role} — never the token        |
  * | user.created                             | `user:<name>`        | {role} — never the password           |
  * | login                                    | `user:<name>`        | {ok, method}                          |
- * | export                                   | what was exported    | {format, filters, rows}               |
+ * | export                                   | what was exported    | {format, filters, rows}; of an audit: |
+ * |                                          |   (`audit:<id>`)     |  {exportId, format, sha256, bytes,    |
+ * |                                          |                      |   rows, auditLogHead}                 |
+ * | audit.sampled                            | `audit:<id>`         | {algorithm, seed, seedGenerated,      |
+ * |                                          |                      |  populationSize, populationSha256,    |
+ * |                                          |                      |  sampleSize, sampleSha256, period,    |
+ * |                                          |                      |  request}                             |
+ * | audit.decided                            | `audit:<id>`         | {hostId, decision, comment}           |
+ * | audit.closed                             | `audit:<id>`         | {accepted, exception, undecided, comment?} |
  * | notification.target.changed              | the target id        | {change, kind, name}                  |
  *
  * `actor` says who: the principal for people and scripts, `policy-engine` for the engine, `cli`

@@ -129,3 +129,21 @@ describe('migration 8', () => {
     expect(db.prepare('SELECT count(*) AS n FROM item_log').get()).toEqual({ n: 1 });
   });
 });
+
+describe('migration 9', () => {
+  it('adds the audit tables on top of a database at version 6, leaving the numbers between free', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 6));
+    expect(migrate(db, MIGRATIONS)).toBe(MIGRATIONS.filter((m) => m.version > 6).length);
+    const versions = (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
+    expect(versions).toContain(9);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'audit%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    expect(tables).toEqual(['audit_exports', 'audit_hosts', 'audit_log', 'audits']);
+    // One row per host and audit.
+    db.pragma('foreign_keys = OFF');
+    const row = db.prepare('INSERT INTO audit_hosts (audit_id, position, host_id, stratum, rank, hmac) VALUES (?, ?, ?, ?, ?, ?)');
+    row.run('a', 0, 'h1', 'all', 1, 'x');
+    expect(() => row.run('a', 1, 'h1', 'all', 2, 'y')).toThrow(/UNIQUE/);
+    expect(() => db.prepare("UPDATE audit_hosts SET decision = 'maybe'").run()).toThrow(/CHECK/);
+  });
+});

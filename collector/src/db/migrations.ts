@@ -455,4 +455,67 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: '',
     run: softwareItemsByHash,
   },
+  {
+    version: 9,
+    name: 'auditor random-sample checks: audits, their sampled hosts, exports',
+    sql: `
+      -- One drawn sample. population: JSON array of {hostId, stratum} at draw time, sorted by host
+      -- id; population_sha256 / sample_sha256 are also recorded in the audit log's audit.sampled
+      -- entry (audit_log_seq), so 'audit verify' detects edits to these rows even when both the
+      -- population and the sample are rewritten consistently.
+      CREATE TABLE audits (
+        id TEXT PRIMARY KEY,
+        title TEXT,
+        status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+        algorithm TEXT NOT NULL,
+        seed TEXT NOT NULL,
+        seed_generated INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        period_from INTEGER NOT NULL,
+        period_to INTEGER NOT NULL,
+        population TEXT NOT NULL,
+        population_size INTEGER NOT NULL,
+        population_sha256 TEXT NOT NULL,
+        sample_sha256 TEXT NOT NULL,
+        pseudonym_key TEXT,
+        audit_log_seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        closed_at INTEGER,
+        closed_by TEXT
+      ) STRICT;
+      CREATE INDEX audits_by_created ON audits (created_at DESC, id);
+
+      -- The sample: one row per sampled host, position = order in the sample (stratum, rank).
+      CREATE TABLE audit_hosts (
+        audit_id TEXT NOT NULL REFERENCES audits (id),
+        position INTEGER NOT NULL,
+        host_id TEXT NOT NULL,
+        stratum TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        hmac TEXT NOT NULL,
+        command_id TEXT,
+        commanded_at INTEGER,
+        decision TEXT CHECK (decision IN ('accepted', 'exception')),
+        comment TEXT,
+        decided_by TEXT,
+        decided_at INTEGER,
+        PRIMARY KEY (audit_id, position)
+      ) STRICT, WITHOUT ROWID;
+      CREATE UNIQUE INDEX audit_hosts_one_host ON audit_hosts (audit_id, host_id);
+
+      -- Every export made, with the SHA-256 of exactly the bytes handed out.
+      CREATE TABLE audit_exports (
+        id TEXT PRIMARY KEY,
+        audit_id TEXT NOT NULL REFERENCES audits (id),
+        format TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        audit_log_seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX audit_exports_by_audit ON audit_exports (audit_id, created_at);
+    `,
+  },
 ];

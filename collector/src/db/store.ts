@@ -1,5 +1,6 @@
 import { AgentsRepository } from './agents-repository.js';
 import { AuditRepository } from './audit-repository.js';
+import { AuditsRepository } from './audits-repository.js';
 import { CredentialsRepository } from './credentials-repository.js';
 import { openDatabase, type Db } from './database.js';
 import { HostsRepository } from './hosts-repository.js';
@@ -34,6 +35,8 @@ export interface Store {
   readonly licences: LicencesRepository;
   /** The fleet's software for the Software page (installs per item, never the inventories). */
   readonly software: SoftwareRepository;
+  /** Auditors' random-sample checks. */
+  readonly audits: AuditsRepository;
   /** Run `fn` in one transaction. */
   transaction<T>(fn: () => T): T;
   ping(): boolean;
@@ -72,6 +75,7 @@ export function openStore(opts: StoreOptions): Store {
     exceptions: new ExceptionsRepository(db),
     licences: new LicencesRepository(db),
     software: new SoftwareRepository(db, () => inventory.generation),
+    audits: new AuditsRepository(db),
     transaction: <T>(fn: () => T): T => {
       // Nested: a savepoint, whose failure takes back only its own deferred writes.
       const mark = db.inTransaction ? hostState.mark() : undefined;

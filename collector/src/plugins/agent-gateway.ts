@@ -24,6 +24,11 @@ export interface AgentGateway {
   /** Close every connection of a host (revocation). */
   disconnectHost(hostId: string, code: number, reason: string): number;
   /**
+   * Send a host's connected agent a `collect-now` command (it answers with a full snapshot);
+   * returns the command id, or null when no agent of the host is connected.
+   */
+  collectNow(hostId: string): string | null;
+  /**
    * Starts accepting connections (instead of `app.listen`); resolves to the URL. Without workers
    * this process listens; with them, it binds the socket and every worker accepts on it (this
    * process gets only what is not an agent's WebSocket).
@@ -195,6 +200,15 @@ export const agentGatewayPlugin = fp(
         return `http://${family === 6 ? `[${address}]` : address}:${port}`;
       },
       workerStatus: () => pool?.status() ?? [],
+      collectNow(hostId) {
+        let sent: string | null = null;
+        for (const c of connections.values()) {
+          if (c.hostId !== hostId) continue;
+          sent = uuidv7();
+          c.send('command', { id: sent, kind: 'collect-now' });
+        }
+        return sent;
+      },
       disconnectHost(hostId, code, reason) {
         let n = 0;
         for (const c of connections.values()) {
@@ -213,11 +227,7 @@ export const agentGatewayPlugin = fp(
     });
     // The engine could not rebuild a host's facts (a software diff with no inventory): ask its agent for a snapshot.
     engine.onSnapshotNeeded((hostId) => {
-      for (const c of connections.values()) {
-        if (c.hostId !== hostId) continue;
-        c.send('command', { id: uuidv7(), kind: 'collect-now' });
-        app.log.info({ hostId }, 'asked the agent for a full snapshot');
-      }
+      if (gateway.collectNow(hostId)) app.log.info({ hostId }, 'asked the agent for a full snapshot');
     });
     app.decorateRequest('agent', null);
 

@@ -25,6 +25,9 @@ export const AUDIT_ACTIONS = [
   'login',
   'export',
   'notification.target.changed',
+  'audit.sampled',
+  'audit.decided',
+  'audit.closed',
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

@@ -104,7 +104,7 @@ ${f.totals ? `Messages over the whole run: ${n(f.totals.acked)} acked, ${n(f.tot
 **How the 2 cores are shared.** Nothing is pinned: the collector${workers ? ' (main process and workers)' : ''}, the simulator children (every agent of
 one on its event loop) and the bench process (the probe agents, the alert feed and the /proc sampling, where the
 alert-latency timestamps are taken). A tier's ramp is bound by the collector's main process, which ingests every
-snapshot (milliseconds of CPU each) and also accepts, authenticates and hands over every connection${
+snapshot (milliseconds of CPU each) and ${workers ? 'checks every agent\'s token (the gateway workers accept the connections)' : 'also accepts and authenticates every connection'}${
     tiers.some((t) => errors(t.connect?.socketErrors) > 0)
       ? `: where the ramp shows socket errors (${tiers
           .filter((t) => errors(t.connect?.socketErrors) > 0)

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Host, listEnvelope } from '@vigil/shared';
-import { api, ENROL_SECRET, freePort, ROOT, startCollector, startExecutable, tempDir, until, type CollectorProc, type Proc } from './support/processes.js';
+import { ADMIN_TOKEN, api, ENROL_SECRET, freePort, ROOT, startCollector, startExecutable, tempDir, until, type CollectorProc, type Proc } from './support/processes.js';
 
 /**
  * The Linux package on this very machine: build the .deb (with the cached Node runtime), inspect
@@ -242,9 +242,14 @@ describe.skipIf(!supported)('the .deb on this machine', () => {
     expect(goodbyes.n).toBe(3);
   }, 180_000);
 
-  it('is removed (settings and state kept, unit masked) and purged (nothing left)', () => {
-    let r = run('dpkg', ['-r', 'vigil-agent']);
+  it('is removed (settings and state kept, unit masked, the host retired at the collector) and purged (nothing left)', async () => {
+    collector = await startCollector({ dataDir: collectorDir, port: collectorPort });
+    procs.push(collector);
+    // The admin token is given for the removal only.
+    let r = run('dpkg', ['-r', 'vigil-agent'], { VIGIL_RETIRE_TOKEN: ADMIN_TOKEN });
     expect(r.status, r.stderr).toBe(0);
+    const { body: retired } = await api<Host>(collector.url, `/api/v1/hosts/${firstHost.id}`);
+    expect(retired.status).toBe('retired');
     expect(fs.existsSync(OPT)).toBe(false);
     expect(fs.existsSync(UNIT)).toBe(false);
     expect(fs.readFileSync(`${STATE}/agent.json`, 'utf8')).toBe(credentials);
@@ -256,7 +261,7 @@ describe.skipIf(!supported)('the .deb on this machine', () => {
     for (const p of [ETC, STATE, OPT, UNIT]) expect(fs.existsSync(p), p).toBe(false);
     for (const p of [WANTS, MASK]) expect(() => fs.lstatSync(p), p).toThrow();
     expect(run('dpkg-query', ['-W', '-f=${Status}', 'vigil-agent']).stdout).not.toMatch(/installed/);
-  });
+  }, 120_000);
 
   it('passes lintian without errors or warnings', async () => {
     if (!lintian) return;

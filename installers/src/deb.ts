@@ -93,6 +93,9 @@ export function buildDeb(app: StagedApp, runtime: Runtime, workDir: string, outD
   assembleAgentTree(opt, app, runtime, { wrapperPrefix: PREFIX });
   fs.copyFileSync(path.join(TEMPLATE.linux, 'vigil-agent-configure'), path.join(opt, 'bin/vigil-agent-configure'));
   fs.chmodSync(path.join(opt, 'bin/vigil-agent-configure'), 0o755);
+  fs.mkdirSync(path.join(opt, 'lib'), { recursive: true });
+  fs.copyFileSync(path.join(TEMPLATE.linux, 'vigil-agent-retire.cjs'), path.join(opt, 'lib/vigil-agent-retire.cjs'));
+  fs.chmodSync(path.join(opt, 'lib/vigil-agent-retire.cjs'), 0o644);
 
   const unitDir = path.join(root, 'lib/systemd/system');
   fs.mkdirSync(unitDir, { recursive: true });

@@ -22,6 +22,9 @@ export function layoutMacos(dir: string, app: StagedApp, runtime: Runtime): void
   assembleAgentTree(opt, app, runtime, { wrapperPrefix: PREFIX, launcher: path.join(TEMPLATE.launcher, 'vigil-agent-service.js') });
   fs.copyFileSync(path.join(TEMPLATE.linux, 'vigil-agent-configure'), path.join(opt, 'bin/vigil-agent-configure'));
   fs.chmodSync(path.join(opt, 'bin/vigil-agent-configure'), 0o755);
+  fs.mkdirSync(path.join(opt, 'lib'), { recursive: true });
+  fs.copyFileSync(path.join(TEMPLATE.linux, 'vigil-agent-retire.cjs'), path.join(opt, 'lib/vigil-agent-retire.cjs'));
+  fs.chmodSync(path.join(opt, 'lib/vigil-agent-retire.cjs'), 0o644);
   const daemons = path.join(dir, 'payload/Library/LaunchDaemons');
   fs.mkdirSync(daemons, { recursive: true });
   fs.copyFileSync(path.join(TEMPLATE.macos, `${LAUNCHD_LABEL}.plist`), path.join(daemons, `${LAUNCHD_LABEL}.plist`));

@@ -67,6 +67,9 @@ export function buildRpm(app: StagedApp, runtime: Runtime, workDir: string, outD
   assembleAgentTree(opt, app, runtime, { wrapperPrefix: PREFIX });
   fs.copyFileSync(path.join(TEMPLATE.linux, 'vigil-agent-configure'), path.join(opt, 'bin/vigil-agent-configure'));
   fs.chmodSync(path.join(opt, 'bin/vigil-agent-configure'), 0o755);
+  fs.mkdirSync(path.join(opt, 'lib'), { recursive: true });
+  fs.copyFileSync(path.join(TEMPLATE.linux, 'vigil-agent-retire.cjs'), path.join(opt, 'lib/vigil-agent-retire.cjs'));
+  fs.chmodSync(path.join(opt, 'lib/vigil-agent-retire.cjs'), 0o644);
   fs.mkdirSync(path.join(root, 'usr/lib/systemd/system'), { recursive: true });
   fs.copyFileSync(path.join(TEMPLATE.linux, 'vigil-agent.service'), path.join(root, 'usr/lib/systemd/system/vigil-agent.service'));
   fs.mkdirSync(path.join(top, 'SPECS'), { recursive: true });

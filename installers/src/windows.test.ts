@@ -27,6 +27,13 @@ describe('PowerShell install and uninstall scripts', () => {
     expect(syntaxErrors(p.parse('param([string]$A = $env:X)\nif ($A) { Write-Output $A }\n')!.rootNode)).toEqual([]);
   });
 
+  it('uninstall.ps1 can retire the host with a token from the environment or the MSI', async () => {
+    const tree = (await powershellParser()).parse(script('uninstall.ps1'))!;
+    const params = nodesOfType(nodesOfType(tree.rootNode, 'param_block')[0]!, 'script_parameter').map((n) => n.text.replace(/\s+/g, ' '));
+    expect(params).toContainEqual('[string]$RetireToken = $env:VIGIL_RETIRE_TOKEN');
+    expect(script('uninstall.ps1')).toContain("'/api/v1/hosts/' + [uri]::EscapeDataString($creds.hostId) + '/revoke'");
+  });
+
   it.each(['install.ps1', 'uninstall.ps1'])('%s parses without a syntax error', async (name) => {
     const tree = (await powershellParser()).parse(script(name))!;
     expect(syntaxErrors(tree.rootNode)).toEqual([]);
@@ -116,7 +123,7 @@ describe('MSI source', () => {
     const properties = elements(doc, 'Property').map((p) => p.getAttribute('Id'));
     for (const p of passed) expect(properties).toContain(p);
     for (const p of passed) expect(script('install.ps1')).toContain(`'${p}' {`);
-    expect(elements(doc, 'Property').find((p) => p.getAttribute('Id') === 'MsiHiddenProperties')?.getAttribute('Value')).toBe('VIGIL_ENROL_SECRET');
+    expect(elements(doc, 'Property').find((p) => p.getAttribute('Id') === 'MsiHiddenProperties')?.getAttribute('Value')).toBe('VIGIL_ENROL_SECRET;VIGIL_RETIRE_TOKEN');
   });
 
   it('msi-action.js hands the settings to install.ps1 as separate words and never an empty one', () => {
@@ -134,7 +141,7 @@ describe('MSI source', () => {
       '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', path.join(fakeRoot, 'install/install.ps1'), '-FromMsi',
       'VIGIL_COLLECTOR_URL=https://c.example:8470', 'VIGIL_ENROL_SECRET=s e"cret', 'VIGIL_CA_CERT=', 'VIGIL_LOG_LEVEL=',
     ]);
-    expect(run('uninstall', '--purge').slice(-3)).toEqual(['-File', path.join(fakeRoot, 'install/uninstall.ps1'), '-FromMsi', '-Purge'].slice(-3));
+    expect(run('uninstall', '--purge', 'VIGIL_RETIRE_TOKEN=').slice(-4)).toEqual([path.join(fakeRoot, 'install/uninstall.ps1'), '-FromMsi', '-Purge', 'VIGIL_RETIRE_TOKEN=']);
   });
 
   it.skipIf(!hasWixl())('builds into an MSI with wixl, with the service custom actions inside the install script', () => {

@@ -14,7 +14,11 @@
 [CmdletBinding(PositionalBinding = $false)]
 param(
   [switch]$Purge = ($env:VIGIL_PURGE -eq '1'),
-  [switch]$FromMsi
+  # An admin API token: also retire the host at the collector (tokens revoked, alerts closed).
+  [string]$RetireToken = $env:VIGIL_RETIRE_TOKEN,
+  [switch]$FromMsi,
+  [Parameter(ValueFromRemainingArguments = $true)]
+  [string[]]$MsiSettings = @()
 )
 
 Set-StrictMode -Version 3
@@ -23,7 +27,13 @@ $ErrorActionPreference = 'Stop'
 $ServiceId = 'vigil-agent'
 $InstallDir = Join-Path $env:ProgramFiles 'Vigil\Agent'
 $DataDir = Join-Path $env:ProgramData 'Vigil'
-if ($FromMsi) { $InstallDir = $PSScriptRoot }
+if ($FromMsi) {
+  $InstallDir = $PSScriptRoot
+  foreach ($word in $MsiSettings) {
+    $key, $value = $word -split '=', 2
+    if ($key -eq 'VIGIL_RETIRE_TOKEN' -and $value) { $RetireToken = $value }
+  }
+}
 $WinSW = Join-Path $InstallDir 'service\vigil-agent-service.exe'
 
 $service = Get-Service -Name $ServiceId -ErrorAction SilentlyContinue
@@ -36,6 +46,18 @@ if ($service) {
     & $WinSW uninstall | Out-Null
   } else {
     & sc.exe delete $ServiceId | Out-Null
+  }
+}
+
+if ($RetireToken) {
+  try {
+    $creds = Get-Content -Raw -LiteralPath (Join-Path $DataDir 'agent\agent.json') | ConvertFrom-Json
+    $uri = $creds.collectorUrl.TrimEnd('/') + '/api/v1/hosts/' + [uri]::EscapeDataString($creds.hostId) + '/revoke'
+    Invoke-RestMethod -Method Post -Uri $uri -Headers @{ Authorization = "Bearer $RetireToken" } -TimeoutSec 15 | Out-Null
+    Write-Output "vigil-agent: host $($creds.hostId) retired at the collector"
+  } catch {
+    # A collector out of reach must not stop the removal.
+    Write-Warning "vigil-agent: the host was not retired at the collector: $($_.Exception.Message)"
   }
 }
 

@@ -14,6 +14,10 @@ fi
 if [ "$1" = 0 ]; then
 	systemctl --no-reload disable vigil-agent.service >/dev/null 2>&1 || :
 	if [ -d /run/systemd/system ]; then systemctl stop vigil-agent.service >/dev/null 2>&1 || :; fi
+	if [ -n "${VIGIL_RETIRE_TOKEN:-}" ]; then
+		[ -r /etc/vigil-agent/ca.pem ] && export NODE_EXTRA_CA_CERTS=/etc/vigil-agent/ca.pem
+		/opt/vigil-agent/node/bin/node /opt/vigil-agent/lib/vigil-agent-retire.cjs || echo "vigil-agent: the host was not retired at the collector" >&2
+	fi
 fi
 
 %postun

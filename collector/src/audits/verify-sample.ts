@@ -1,21 +1,10 @@
 import type { AuditVerifyResult } from '@vigil/shared';
 import { entryHash } from '../audit/hash-chain.js';
-import { verifyAuditChain } from '../db/audit-repository.js';
+import { verifyAuditChain, type AuditRow as AuditLogRow } from '../db/audit-repository.js';
 import type { AuditHostRow, AuditRow } from '../db/audits-repository.js';
 import type { Db } from '../db/database.js';
 import { parseJsonColumn } from '../db/json-column.js';
 import { ALGORITHM, drawSample, rankKey, populationHash, sampleHash, sizeOfRequest, type PopulationMember } from './sampling.js';
-
-interface AuditLogRow {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  subject: string | null;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
 
 /**
  * Re-derives an audit's sample from its stored seed and population and compares it with the

@@ -76,7 +76,8 @@ export interface VerifyOptions {
   progressEvery?: number;
 }
 
-interface AuditRow {
+/** A row of `audit_log` as stored. */
+export interface AuditRow {
   seq: number;
   at: number;
   actor: string;

@@ -8,6 +8,7 @@ import { checkNewUser, userAdd } from './cli/user-add.js';
 import { readPassword } from './cli/password-input.js';
 import { AUDIT_SAMPLE_OPTIONS, AUDIT_SAMPLE_VERIFY_OPTIONS, AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, loadAuditSampleConfig, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS, USER_OPTIONS } from './config.js';
 import { openStore } from './db/store.js';
+import { tuneHeap } from './heap.js';
 import { bootstrap, type BootstrapResult } from './services/bootstrap.js';
 import { VERSION } from './version.js';
 
@@ -66,6 +67,7 @@ async function serve(argv: string[]): Promise<void> {
     return;
   }
   if (!loaded.ok) fail(loaded.errors);
+  tuneHeap();
   const config = loaded.config;
   const pretty = config.logFormat ? config.logFormat === 'pretty' : Boolean(process.stdout.isTTY);
   const logStream = pretty ? ((await import('pino-pretty')).PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) as NodeJS.WritableStream) : undefined;

@@ -6,6 +6,7 @@ import { PinoPretty } from 'pino-pretty';
 import { WebSocketServer } from 'ws';
 import { CLOSE_CODES, ERRORS, type AgentEnvelope, type CollectorMessageType, type ErrorCode } from '@vigil/shared';
 import type { Rejection } from '../db/ingest-repository.js';
+import { tuneHeap } from '../heap.js';
 import { loggerOptions } from '../logger.js';
 import { parseBearer } from '../plugins/auth.js';
 import { AgentConnection, type ConnectionMetrics, type IngestSink } from '../services/agent-connection.js';
@@ -37,6 +38,7 @@ if (!process.send) {
   process.stderr.write('vigil-collector gateway worker: started by the collector (--gateway-workers), not by hand\n');
   process.exit(2);
 }
+tuneHeap();
 /** Everything but sockets goes over the data pipe (see ipc.ts). */
 const data = new Socket({ fd: DATA_FD, readable: true, writable: true });
 let dataOpen = true;

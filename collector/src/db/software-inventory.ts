@@ -71,8 +71,10 @@ const LIST_CACHE_MAX = 32;
  * depends on the item and the policy only, so it is kept (and refreshed) per item, not per host.
  *
  * Each item's `installs` (how many counted hosts have it) changes in the same transaction as the
- * lists: one `UPDATE … installs = installs ± 1` per item that comes or goes, so the fleet's
- * software is read from `software_items` alone. A retired host's list stays but is not counted.
+ * lists, so the fleet's software is read from `software_items` alone: the changes are summed per
+ * item in memory and written at the end of the transaction, one `UPDATE … installs = installs + n`
+ * per item whose count changed (a batch of snapshots from hosts built from one image touches each
+ * shared package once, not once per host). A retired host's list stays but is not counted.
  *
  * Runs inside the caller's transaction. The lists of the hosts touched in a transaction are kept
  * in memory until it ends (`endTransaction`), and a list changed by diffs is written once then, so
@@ -97,9 +99,13 @@ export class SoftwareInventory {
   /** Where to log how to take back an in-memory change (a failed savepoint), if anywhere. */
   private undoLog: ((undo: () => void) => void) | undefined;
   private changes = 0;
+  /** Installs gained (or lost) per item id in this transaction, not written yet (written by `flush`). */
+  private readonly counts = new Map<number, number>();
+  private readonly db: Db;
   private readonly s;
 
   constructor(db: Db) {
+    this.db = db;
     const ITEMS = 'FROM host_inventories h, json_each(h.item_ids) j JOIN software_items i ON i.id = j.value';
     this.s = {
       itemById: db.prepare<[number], { item: string }>('SELECT item FROM software_items WHERE id = ?'),
@@ -193,9 +199,10 @@ export class SoftwareInventory {
       const id = list.byIdentity.get(identity);
       if (id === undefined) return undefined;
       list.byIdentity.delete(identity);
-      // Counted in SQL at once: a failed savepoint takes the UPDATE back with the rest.
-      if (list.ids.delete(id) && list.counted) this.s.bump.run(-1, id);
+      const counted = list.ids.delete(id) && list.counted;
+      if (counted) this.count(id, -1);
       this.undoLog?.(() => {
+        if (counted) this.count(id, 1);
         list.ids.add(id);
         list.byIdentity.set(identity, id);
       });
@@ -212,9 +219,11 @@ export class SoftwareInventory {
       const { row, classification } = this.resolve(item, classifier);
       const had = list.ids.has(row.id);
       list.ids.add(row.id);
-      if (!had && list.counted) this.s.bump.run(1, row.id);
+      const counted = !had && list.counted;
+      if (counted) this.count(row.id, 1);
       list.byIdentity.set(identity, row.id);
       this.undoLog?.(() => {
+        if (counted) this.count(row.id, -1);
         if (!had) list.ids.delete(row.id);
         list.byIdentity.delete(identity);
       });
@@ -267,8 +276,27 @@ export class SoftwareInventory {
 
   /** Counts the ids that came and uncounts those that went. */
   private recount(before: ReadonlySet<number>, after: ReadonlySet<number>): void {
-    for (const id of after) if (!before.has(id)) this.s.bump.run(1, id);
-    for (const id of before) if (!after.has(id)) this.s.bump.run(-1, id);
+    const came: number[] = [];
+    const went: number[] = [];
+    for (const id of after) if (!before.has(id)) came.push(id);
+    for (const id of before) if (!after.has(id)) went.push(id);
+    for (const id of came) this.count(id, 1);
+    for (const id of went) this.count(id, -1);
+    this.undoLog?.(() => {
+      for (const id of came) this.count(id, -1);
+      for (const id of went) this.count(id, 1);
+    });
+  }
+
+  /** One more (or fewer) counted host has item `id`: summed, written by `flush` (at once outside a transaction). */
+  private count(id: number, delta: number): void {
+    if (!this.db.inTransaction) {
+      this.s.bump.run(delta, id);
+      return;
+    }
+    const n = (this.counts.get(id) ?? 0) + delta;
+    if (n === 0) this.counts.delete(id);
+    else this.counts.set(id, n);
   }
 
   /** Replaces the host's open list (written already), so that a failed savepoint can take it back. */
@@ -289,9 +317,11 @@ export class SoftwareInventory {
     this.undoLog = log;
   }
 
-  /** Writes the lists changed by diffs (the store's `transaction` calls this just before it commits). */
+  /** Writes the lists changed by diffs and the installs counted (the store's `transaction` calls this just before it commits). */
   flush(): void {
     for (const hostId of [...this.dirty]) this.flushHost(hostId);
+    for (const [id, delta] of this.counts) this.s.bump.run(delta, id);
+    this.counts.clear();
   }
 
   private flushHost(hostId: string): void {
@@ -368,6 +398,7 @@ export class SoftwareInventory {
     this.forgetItems();
     this.lists.clear();
     this.dirty.clear();
+    this.counts.clear();
   }
 
   /** Forgets the remembered items (a savepoint rolled back: items inserted in it are gone). */

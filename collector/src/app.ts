@@ -94,6 +94,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
   app.decorate('routeTable', routeTable);
+  // Every answer is what its Content-Type says (API JSON carries device and package text an attacker
+  // chose): browsers must not sniff it into HTML. Routes that set their own headers keep them.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
 
   await app.register(errorsPlugin);
   await app.register(storePlugin, { store: opts.store });

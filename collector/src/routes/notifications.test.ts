@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto';
-import dgram from 'node:dgram';
-import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorResponse, NotificationDelivery, NotificationTarget, listEnvelope } from '@vigil/shared';
 import { alertNotice } from '../notifiers/test-support/notices.js';
-import { parseRfc5424, splitOctetFrames } from '../notifiers/test-support/syslog-parse.js';
+import { startHttpReceiver, startTcpReceiver, startUdpReceiver, until } from '../notifiers/test-support/receivers.js';
+import { parseRfc5424 } from '../notifiers/test-support/syslog-parse.js';
 import { ADMIN_TOKEN, startHarness, type Harness } from '../test-support/harness.js';
 
 /**
@@ -17,89 +16,6 @@ import { ADMIN_TOKEN, startHarness, type Harness } from '../test-support/harness
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const SECRET = 'whsec-0123456789abcdef';
-
-/** Poll `probe` until it returns something truthy; fail after `timeoutMs`. */
-async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-interface Received {
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** An HTTP receiver: `/ok` answers 204, `/flaky` 500 twice then 200, `/slow` never answers. */
-async function startHttpReceiver() {
-  const requests: Received[] = [];
-  const hanging: http.ServerResponse[] = [];
-  let flaky = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      if (req.url === '/slow') return void hanging.push(res);
-      if (req.url === '/flaky' && ++flaky <= 2) return void res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream\nbroke');
-      if (req.url === '/moved') return void res.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' }).end();
-      res.writeHead(req.url === '/ok' ? 204 : 200).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    base,
-    requests,
-    hanging,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
-async function startUdpReceiver() {
-  const messages: string[] = [];
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (m) => messages.push(m.toString('utf8')));
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  return { port: socket.address().port, messages, close: () => new Promise<void>((r) => socket.close(() => r())) };
-}
-
-async function startTcpReceiver() {
-  const frames: string[] = [];
-  let connections = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    connections++;
-    sockets.add(s);
-    let buf: Buffer = Buffer.alloc(0);
-    s.on('data', (d: Buffer) => {
-      const split = splitOctetFrames(Buffer.concat([buf, d]));
-      frames.push(...split.frames);
-      buf = split.rest;
-    });
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    frames,
-    connections: () => connections,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** A port with nothing listening on it. */
 async function deadPort(): Promise<number> {

@@ -5,7 +5,8 @@ import { ADMIN_TOKEN, COLLECTOR_BIN, ENROL_SECRET, freePort, startAgent, startCo
 
 // Every secret the system handles, driven through the real binaries at debug level (right and
 // wrong ones: a bad enrolment secret, a wrong password, a forged token), then every line both
-// processes wrote is searched for each of them.
+// processes wrote is searched for each of them, and so is every byte of the collector's data
+// directory (secrets are kept there only as hashes).
 
 const procs: Proc[] = [];
 afterEach(async () => {
@@ -14,11 +15,11 @@ afterEach(async () => {
 
 const PASSWORD = 'correct horse battery staple 42';
 const WRONG_PASSWORD = 'wrong horse battery staple 43';
-const FORGED = 'vgt_forged-secret-token-000000000000000000';
-const WRONG_SECRET = 'wrong-enrol-secret-0000000000000000';
+const FORGED = 'vgt_forged-Qx7mZ2pL9sK4wR8nT1vB6yH3cJ5dF0gA';
+const WRONG_SECRET = 'wrong-enrol-secret-Lk3Vb8Nq2Wz6Xe1Rt9Yu';
 
 describe('logs', () => {
-  it('never carry a secret: enrolment secrets, API and agent tokens, passwords, session cookies and CSRF tokens', async () => {
+  it('never carry a secret, nor does the database: enrolment secrets, API and agent tokens, passwords, session cookies and CSRF tokens', async () => {
     const dataDir = tempDir('collector');
     const port = await freePort();
     const c = await startCollector({ dataDir, port, args: ['--log-level', 'debug'], env: { VIGIL_ADMIN_PASSWORD: PASSWORD } });
@@ -64,7 +65,11 @@ describe('logs', () => {
       'session cookie': cookie.split('=')[1]!,
       'CSRF token': session.csrfToken,
     };
-    const written = { collector: c.stdout() + c.stderr(), agent: agent.stdout() + agent.stderr() };
+    // At rest too: every file in the collector's data directory (database, WAL, anything else),
+    // read as bytes, holds no secret in clear — tokens and sessions are stored as hashes only.
+    const atRest = fs.readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    expect(atRest.some((f) => f.endsWith('.sqlite') || f.endsWith('.db'))).toBe(true);
+    const written = { collector: c.stdout() + c.stderr(), agent: agent.stdout() + agent.stderr(), 'data directory': atRest.map((f) => fs.readFileSync(f).toString('latin1')).join('\n') };
     expect(written.collector.split('\n').length).toBeGreaterThan(20);
     for (const [proc, text] of Object.entries(written)) {
       for (const [what, secret] of Object.entries(secrets)) {

@@ -1,6 +1,7 @@
 import type { Role } from '@vigil/shared';
 import { uuidv7 } from '@vigil/shared';
 import { generateSecret, sha256 } from '../services/secrets.js';
+import { csrfTokenFor } from '../services/user-sessions.js';
 import type { Db } from './database.js';
 import { parseJsonColumn } from './json-column.js';
 
@@ -103,10 +104,11 @@ export class CredentialsRepository {
 
   // --- dashboard sessions (the cookie value is never stored, only its SHA-256)
 
-  createSession(sessionId: string, userId: string, csrfToken: string, now: number, expiresAt: number): void {
+  /** The CSRF token is derived from the id (`csrfTokenFor`), not stored: `csrf_token` is empty. */
+  createSession(sessionId: string, userId: string, now: number, expiresAt: number): void {
     this.db
-      .prepare('INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(sha256(sessionId), userId, csrfToken, now, now, expiresAt);
+      .prepare("INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES (?, ?, '', ?, ?, ?)")
+      .run(sha256(sessionId), userId, now, now, expiresAt);
   }
 
   findSession(sessionId: string): UserSessionRecord | undefined {
@@ -123,7 +125,8 @@ export class CredentialsRepository {
         userId: row.user_id,
         name: row.name,
         role: row.role,
-        csrfToken: row.csrf_token,
+        // Sessions made before tokens were derived keep the one they were given until they end.
+        csrfToken: row.csrf_token || csrfTokenFor(sessionId),
         createdAt: row.created_at,
         lastSeenAt: row.last_seen_at,
         expiresAt: row.expires_at,

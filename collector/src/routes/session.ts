@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LoginRequest, Role, VigilError, type SessionInfo } from '@vigil/shared';
 import { sessionIdOf } from '../plugins/auth.js';
 import { hashPassword, verifyPassword } from '../services/secrets.js';
-import { LoginThrottle, newCsrfToken, newSessionId, SESSION_IDLE_MS, SESSION_MAX_MS, sessionCookie } from '../services/user-sessions.js';
+import { csrfTokenFor, LoginThrottle, newSessionId, SESSION_IDLE_MS, SESSION_MAX_MS, sessionCookie } from '../services/user-sessions.js';
 
 export interface SessionRoutesOptions {
   /** Mark the cookie Secure (the collector serves TLS, or a TLS proxy fronts it). */
@@ -45,11 +45,11 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
     }
     throttle.succeeded(name);
     const sessionId = newSessionId();
-    const csrfToken = newCsrfToken();
+    const csrfToken = csrfTokenFor(sessionId);
     const expiresAt = now + SESSION_MAX_MS;
     app.store.transaction(() => {
       app.store.credentials.purgeSessions(now, now - SESSION_IDLE_MS);
-      app.store.credentials.createSession(sessionId, user.id, csrfToken, now, expiresAt);
+      app.store.credentials.createSession(sessionId, user.id, now, expiresAt);
       app.store.audit.append({ actor: subject, action: 'login', subject, details: { ok: true, method: 'password', ip: request.ip } });
     });
     request.log.info({ user: user.name, role: user.role }, 'user logged in');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** The dashboard's session cookie: an opaque random value; the database keeps only its SHA-256. */
 export const SESSION_COOKIE = 'vigil_session';
@@ -11,7 +11,11 @@ export const SESSION_TOUCH_MS = 60_000;
 export const CSRF_HEADER = 'x-vigil-csrf';
 
 export const newSessionId = () => randomBytes(32).toString('base64url');
-export const newCsrfToken = () => randomBytes(24).toString('base64url');
+/**
+ * A session's CSRF token, derived from its id (which only the cookie's holder has) so that nothing
+ * but hashes is stored: the database holds SHA-256 of the id, from which this cannot be computed.
+ */
+export const csrfTokenFor = (sessionId: string) => createHash('sha256').update('vigil-csrf\u0000').update(sessionId).digest('base64url');
 
 /** The value of one cookie in a `Cookie` header (undefined when absent or not a plausible session id). */
 export function cookieValue(header: string | undefined, name: string): string | undefined {

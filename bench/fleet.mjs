@@ -404,8 +404,24 @@ async function probeAgents(url, count) {
  * @param {string} [o.profileDir] keep the .cpuprofile there (default: the run's temp dir, removed)
  * @param {string[]} [o.collectorArgs] more `vigil-collector serve` flags (experiments)
  * @param {string[]} [o.collectorNodeArgs] more flags for the collector's node (experiments, e.g. `--import=<preload>`)
+ * @param {number} [o.deadline] `performance.now()` by which the fleet part should be done: a tier after the
+ *   first is not started when its estimate (from the tier before: ramp per added agent, storm per agent)
+ *   would end past it; `skipped` says which and why (the default run's 15-minute budget)
  * @param {(line: string) => void} [o.log] a line per phase
  */
+/**
+ * How long a tier of `agents` should take, from the tier before it: its ramp time per added agent
+ * and its storm time per agent, each × 1.5 (the ramp's cost per agent grows with the fleet and the
+ * store: ~7.7 ms at 20,000 and ~10 ms at 50,000 on 2026-11-23), plus the steady and latency
+ * windows and 30 s of teardown.
+ */
+export function tierEstimateSeconds(previous, agents, { steadySeconds, attaches, attachRate }) {
+  const added = agents - previous.agents;
+  const rampPerAgent = previous.connect.snapshotsCommittedSeconds / previous.added;
+  const stormPerAgent = previous.storm.allBackMs / 1000 / previous.agents;
+  return 1.5 * (rampPerAgent * added + stormPerAgent * agents) + steadySeconds + attaches / attachRate + 30;
+}
+
 export async function benchFleet({
   tiers = [10_000, 20_000, 50_000],
   gatewayWorkers,
@@ -421,6 +437,7 @@ export async function benchFleet({
   collectorArgs = [],
   collectorNodeArgs = [],
   progress = false,
+  deadline,
   log = () => {},
 } = {}) {
   if (!tiers.length || tiers.some((n, i) => !Number.isInteger(n) || n < 1 || (i > 0 && n <= tiers[i - 1]))) throw new Error(`tiers must be growing positive whole numbers (got ${tiers.join(', ')})`);
@@ -480,6 +497,16 @@ export async function benchFleet({
       try {
         const before = sim?.agents ?? 0;
         const added = agents - before;
+        const previous = result.tiers.at(-1);
+        if (deadline !== undefined && previous?.storm) {
+          const estimate = tierEstimateSeconds(previous, agents, { steadySeconds, attaches, attachRate });
+          const leftSeconds = (deadline - performance.now()) / 1000;
+          if (estimate > leftSeconds) {
+            result.skipped = { tiers: tiers.filter((n) => n >= agents), after: previous.agents, estimatedSeconds: Math.round(estimate), leftSeconds: Math.round(leftSeconds) };
+            log(`fleet tier ${agents.toLocaleString('en')}: not run: estimated ${Math.round(estimate)} s from the ${previous.agents.toLocaleString('en')} tier, ${Math.round(leftSeconds)} s left of the budget`);
+            break;
+          }
+        }
         const tier = { agents, added };
         result.tiers.push(tier);
         log(`fleet tier ${agents.toLocaleString('en')}: adding ${added.toLocaleString('en')} agents`);

@@ -8,6 +8,7 @@ import { checkNewUser, userAdd } from './cli/user-add.js';
 import { readPassword } from './cli/password-input.js';
 import { AUDIT_SAMPLE_OPTIONS, AUDIT_SAMPLE_VERIFY_OPTIONS, AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, loadAuditSampleConfig, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS, USER_OPTIONS } from './config.js';
 import { openStore } from './db/store.js';
+import { processStdout } from './log-destination.js';
 import { bootstrap, type BootstrapResult } from './services/bootstrap.js';
 import { VERSION } from './version.js';
 
@@ -68,7 +69,12 @@ async function serve(argv: string[]): Promise<void> {
   if (!loaded.ok) fail(loaded.errors);
   const config = loaded.config;
   const pretty = config.logFormat ? config.logFormat === 'pretty' : Boolean(process.stdout.isTTY);
-  const logStream = pretty ? ((await import('pino-pretty')).PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) as NodeJS.WritableStream) : undefined;
+  // JSON lines go through a destination that never blocks the process (a stdout nobody reads
+  // made SIGTERM hang at exit); pino-pretty is for a human at a terminal.
+  const jsonLog = pretty ? undefined : processStdout();
+  const logStream = pretty
+    ? ((await import('pino-pretty')).PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) as NodeJS.WritableStream)
+    : (jsonLog as unknown as NodeJS.WritableStream);
 
   let store;
   try {
@@ -101,11 +107,14 @@ async function serve(argv: string[]): Promise<void> {
     }
     stopping = true;
     app.log.info({ signal }, 'shutting down: no new connections, flushing, closing the database');
+    // The last lines get a moment to reach stdout, never longer: a reader that stopped reading must
+    // not keep the collector from exiting.
+    const exit = (code: number) => void (jsonLog ? jsonLog.flush(1000) : Promise.resolve()).then(() => process.exit(code));
     app.close().then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         app.log.error({ err }, 'error during shutdown');
-        process.exit(1);
+        exit(1);
       },
     );
   };

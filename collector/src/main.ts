@@ -7,6 +7,8 @@ import { tokenCreate } from './cli/token-create.js';
 import { checkNewUser, userAdd } from './cli/user-add.js';
 import { readPassword } from './cli/password-input.js';
 import { AUDIT_SAMPLE_OPTIONS, AUDIT_SAMPLE_VERIFY_OPTIONS, AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, loadAuditSampleConfig, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS, USER_OPTIONS } from './config.js';
+import { checkDataDir } from './db/data-dir-check.js';
+import { storageErrorCode } from './db/storage-health.js';
 import { openStore } from './db/store.js';
 import { processStdout } from './log-destination.js';
 import { bootstrap, type BootstrapResult } from './services/bootstrap.js';
@@ -76,13 +78,20 @@ async function serve(argv: string[]): Promise<void> {
     ? ((await import('pino-pretty')).PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) as NodeJS.WritableStream)
     : (jsonLog as unknown as NodeJS.WritableStream);
 
+  // A full or read-only disk: refuse to start, with the code, rather than refuse every agent.
+  const writable = checkDataDir(config.dataDir);
+  if (!writable.ok) fail([`VIGIL_ERR_STORAGE_UNAVAILABLE: ${writable.message}`], 1);
   let store;
+  let firstRun: BootstrapResult;
   try {
     store = openStore({ dataDir: config.dataDir, silentAfterMs: Math.max(3 * config.heartbeatSeconds * 1000 + 5000, 15_000) });
+    firstRun = await bootstrap(store, config);
   } catch (err) {
-    fail([`cannot open the database in ${config.dataDir}: ${(err as Error).message}`], 1);
+    const code = storageErrorCode(err);
+    if (code) fail([`VIGIL_ERR_STORAGE_UNAVAILABLE: cannot write the database in ${config.dataDir} (${code}): ${(err as Error).message}`], 1);
+    if (!store) fail([`cannot open the database in ${config.dataDir}: ${(err as Error).message}`], 1);
+    throw err;
   }
-  const firstRun = await bootstrap(store, config);
   const app = await buildApp({
     store,
     logLevel: config.logLevel,

@@ -2,7 +2,9 @@ import { AgentsRepository } from './agents-repository.js';
 import { AuditRepository } from './audit-repository.js';
 import { AuditsRepository } from './audits-repository.js';
 import { CredentialsRepository } from './credentials-repository.js';
+import fs from 'node:fs';
 import { openDatabase, type Db } from './database.js';
+import { StorageHealth, storageUnavailable } from './storage-health.js';
 import { HostsRepository } from './hosts-repository.js';
 import { IngestRepository } from './ingest-repository.js';
 import { NotificationsRepository } from './notifications-repository.js';
@@ -37,8 +39,18 @@ export interface Store {
   readonly software: SoftwareRepository;
   /** Auditors' random-sample checks. */
   readonly audits: AuditsRepository;
-  /** Run `fn` in one transaction. */
+  /** Whether the database can be written (a full or read-only disk makes it unavailable). */
+  readonly health: StorageHealth;
+  /**
+   * Run `fn` in one transaction. A failure of the storage itself (full, read-only, I/O error) is
+   * thrown as the coded `VIGIL_ERR_STORAGE_UNAVAILABLE` (503), with SQLite's error as its cause.
+   */
   transaction<T>(fn: () => T): T;
+  /**
+   * Tries a small write (and, on a file, that `minFreeBytes` are free): true, and the storage marked
+   * available again, when it can be written.
+   */
+  probeWrite(minFreeBytes?: number): boolean;
   ping(): boolean;
   close(): void;
 }
@@ -51,6 +63,7 @@ export interface StoreOptions {
 
 export function openStore(opts: StoreOptions): Store {
   const db = openDatabase({ dataDir: opts.dataDir });
+  const health = new StorageHealth();
   const hosts = new HostsRepository(db, opts.silentAfterMs);
   const inventory = new SoftwareInventory(db);
   const hostState = new HostStateRepository(db, inventory);
@@ -60,11 +73,25 @@ export function openStore(opts: StoreOptions): Store {
     hostState.flushPending();
     return result;
   });
+  const run = <T>(fn: () => T): T => {
+    // Nested: a savepoint, whose failure takes back only its own deferred writes.
+    const mark = db.inTransaction ? hostState.mark() : undefined;
+    try {
+      return transaction(fn) as T;
+    } catch (err) {
+      if (mark === undefined) hostState.discardPending();
+      else hostState.rollbackTo(mark);
+      if (health.failed(err)) throw storageUnavailable(err);
+      throw err;
+    }
+  };
+  const touch = db.prepare('UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT max(version) FROM schema_migrations)');
   return {
     db,
+    health,
     credentials: new CredentialsRepository(db),
     hosts,
-    agents: new AgentsRepository(db),
+    agents: new AgentsRepository(db, health),
     ingest: new IngestRepository(db, hosts, inventory),
     policy: new PolicyRepository(db),
     notifications: new NotificationsRepository(db),
@@ -76,15 +103,18 @@ export function openStore(opts: StoreOptions): Store {
     licences: new LicencesRepository(db),
     software: new SoftwareRepository(db, () => inventory.generation),
     audits: new AuditsRepository(db),
-    transaction: <T>(fn: () => T): T => {
-      // Nested: a savepoint, whose failure takes back only its own deferred writes.
-      const mark = db.inTransaction ? hostState.mark() : undefined;
+    transaction: run,
+    probeWrite: (minFreeBytes = 0) => {
       try {
-        return transaction(fn) as T;
-      } catch (err) {
-        if (mark === undefined) hostState.discardPending();
-        else hostState.rollbackTo(mark);
-        throw err;
+        if (minFreeBytes > 0 && opts.dataDir !== ':memory:') {
+          const s = fs.statfsSync(opts.dataDir);
+          if (s.bavail * s.bsize < minFreeBytes) return false;
+        }
+        run(() => touch.run());
+        health.recovered();
+        return true;
+      } catch {
+        return false;
       }
     },
     ping: () => (db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1,

@@ -84,7 +84,7 @@ async function serve(argv: string[]): Promise<void> {
   let store;
   let firstRun: BootstrapResult;
   try {
-    store = openStore({ dataDir: config.dataDir, silentAfterMs: Math.max(3 * config.heartbeatSeconds * 1000 + 5000, 15_000) });
+    store = openStore({ dataDir: config.dataDir, silentAfterMs: Math.max(3 * config.heartbeatSeconds * 1000 + 5000, 15_000), synchronous: config.dbSynchronous });
     firstRun = await bootstrap(store, config);
   } catch (err) {
     const code = storageErrorCode(err);

@@ -77,3 +77,70 @@ export function mountSmallFs(dir: string, sizeBytes: number): SmallFs {
     },
   };
 }
+
+/**
+ * A small ext4 filesystem on a loop device, mounted `errors=remount-ro`: `fail()` raises an ext4
+ * error (sysfs `trigger_fs_error`) and the kernel turns it read-only at once, as it does when a
+ * disk fails, open files or not (`mount -o remount,ro` refuses while a file is open for writing).
+ * The journal is aborted with it, so getting it writable again takes what it takes in life:
+ * stop the writer, unmount, e2fsck, mount (`repair()`).
+ */
+export interface LoopExt4 {
+  readonly dir: string;
+  fail(): void;
+  /** Unmounts, checks (`e2fsck -fy`) and mounts the filesystem again, writable. */
+  repair(): void;
+  unmount(): void;
+}
+
+export function loopExt4Unavailable(): string | null {
+  const why = smallFsUnavailable();
+  if (why) return why;
+  for (const tool of ['mkfs.ext4', 'e2fsck', 'losetup']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
+    } catch {
+      return `${tool} is not installed (the read-only test uses an ext4 loop filesystem)`;
+    }
+  }
+  if (!fs.existsSync('/dev/loop-control')) return 'no loop devices here (/dev/loop-control)';
+  return null;
+}
+
+export function mountLoopExt4(dir: string, sizeBytes: number): LoopExt4 {
+  fs.mkdirSync(dir, { recursive: true });
+  const image = `${dir}.img`;
+  fs.writeFileSync(image, '');
+  fs.truncateSync(image, sizeBytes);
+  execFileSync('mkfs.ext4', ['-q', '-F', image], { stdio: 'pipe' });
+  const mount = () => execFileSync('mount', ['-o', 'loop,errors=remount-ro', image, dir], { stdio: 'pipe' });
+  mount();
+  let mounted = true;
+  const device = () => execFileSync('findmnt', ['-no', 'SOURCE', dir], { encoding: 'utf8' }).trim();
+  return {
+    dir,
+    fail() {
+      fs.writeFileSync(`/sys/fs/ext4/${path.basename(device())}/trigger_fs_error`, 'vigil storage fault test\n');
+    },
+    repair() {
+      execFileSync('umount', [dir], { stdio: 'pipe' });
+      try {
+        execFileSync('e2fsck', ['-fy', image], { stdio: 'pipe' });
+      } catch (err) {
+        // 1: errors corrected; anything above is a real failure.
+        if ((err as { status?: number }).status !== 1) throw err;
+      }
+      mount();
+    },
+    unmount() {
+      if (!mounted) return;
+      mounted = false;
+      try {
+        execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+      } catch {
+        // not mounted (a failed repair)
+      }
+      fs.rmSync(image, { force: true });
+    },
+  };
+}

@@ -59,10 +59,11 @@ export interface StoreOptions {
   dataDir: string;
   /** An agent gone this long without a goodbye is shown as `silent`. */
   silentAfterMs: number;
+  synchronous?: 'normal' | 'full';
 }
 
 export function openStore(opts: StoreOptions): Store {
-  const db = openDatabase({ dataDir: opts.dataDir });
+  const db = openDatabase({ dataDir: opts.dataDir, ...(opts.synchronous ? { synchronous: opts.synchronous } : {}) });
   const health = new StorageHealth();
   const hosts = new HostsRepository(db, opts.silentAfterMs);
   const inventory = new SoftwareInventory(db);
@@ -85,7 +86,9 @@ export function openStore(opts: StoreOptions): Store {
       throw err;
     }
   };
-  const touch = db.prepare('UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT max(version) FROM schema_migrations)');
+  // A write probe that leaves nothing changed yet reaches the disk: SQLite writes no page for an
+  // UPDATE that leaves the row as it was, so the row is changed and changed back in one transaction.
+  const nudge = db.prepare('UPDATE schema_migrations SET applied_at = applied_at + ? WHERE version = (SELECT max(version) FROM schema_migrations)');
   return {
     db,
     health,
@@ -110,7 +113,10 @@ export function openStore(opts: StoreOptions): Store {
           const s = fs.statfsSync(opts.dataDir);
           if (s.bavail * s.bsize < minFreeBytes) return false;
         }
-        run(() => touch.run());
+        run(() => {
+          nudge.run(1);
+          nudge.run(-1);
+        });
         health.recovered();
         return true;
       } catch {

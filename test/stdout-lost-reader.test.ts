@@ -65,6 +65,7 @@ describe('a collector whose stdout nobody reads', () => {
         await res.arrayBuffer();
       }
       const { ms, code } = await timeToExit(child, 8000);
+      process.stdout.write(`stdout full, ${workers} gateway workers: SIGTERM to exit ${ms === null ? 'never (SIGKILLed after 8 s and a second SIGTERM)' : `${ms} ms`}\n`);
       expect(ms, 'the collector ignored SIGTERM (twice) with its stdout full').not.toBeNull();
       expect(ms!).toBeLessThan(5000);
       expect(code).toBe(0);
@@ -77,6 +78,7 @@ describe('a collector whose stdout nobody reads', () => {
       child.stdout!.destroy();
       for (let i = 0; i < 50; i++) await (await fetch(`http://127.0.0.1:${port}/readyz`)).arrayBuffer();
       const { ms, code } = await timeToExit(child, 8000);
+      process.stdout.write(`stdout reader gone, ${workers} gateway workers: SIGTERM to exit ${ms === null ? 'never' : `${ms} ms`}\n`);
       expect(ms, 'the collector ignored SIGTERM with its stdout reader gone').not.toBeNull();
       expect(ms!).toBeLessThan(5000);
       expect(code).toBe(0);

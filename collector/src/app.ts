@@ -23,6 +23,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { overviewRoutes } from './routes/overview.js';
 import { sessionRoutes } from './routes/session.js';
 import { softwareRoutes } from './routes/software.js';
+import { storageHealthPlugin, type StorageHealthOptions } from './plugins/storage-health.js';
 
 export interface AppOptions {
   store: Store;
@@ -46,6 +47,8 @@ export interface AppOptions {
   prettyLogs?: boolean;
   /** The gateway workers' log level when not `logLevel` (they write to stdout, not to `logStream`). */
   gatewayLogLevel?: string;
+  /** How a full or read-only disk is probed for recovery (tests use short intervals). */
+  storageHealth?: StorageHealthOptions;
   /** Mark the dashboard session cookie Secure (TLS here or in a proxy in front). */
   secureCookies?: boolean;
   /** Outgoing notifications: retries, timeouts, or `dispatch: false` to only queue. */
@@ -105,6 +108,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(storePlugin, { store: opts.store });
   await app.register(authPlugin);
   await app.register(metricsPlugin);
+  await app.register(storageHealthPlugin, opts.storageHealth ?? {});
   await app.register(notificationsPlugin, opts.notifications ?? {});
   await app.register(policyEnginePlugin, {
     heartbeatSeconds: opts.heartbeatSeconds ?? 30,

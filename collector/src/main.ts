@@ -7,8 +7,11 @@ import { tokenCreate } from './cli/token-create.js';
 import { checkNewUser, userAdd } from './cli/user-add.js';
 import { readPassword } from './cli/password-input.js';
 import { AUDIT_SAMPLE_OPTIONS, AUDIT_SAMPLE_VERIFY_OPTIONS, AUDIT_VERIFY_OPTIONS, CLIENT_OPTIONS, loadAuditSampleConfig, DATA_OPTIONS, loadClientConfig, loadServeConfig, SERVE_OPTIONS, USER_OPTIONS } from './config.js';
+import { checkDataDir } from './db/data-dir-check.js';
+import { storageErrorCode } from './db/storage-health.js';
 import { openStore } from './db/store.js';
 import { tuneHeap } from './heap.js';
+import { processStdout } from './log-destination.js';
 import { bootstrap, type BootstrapResult } from './services/bootstrap.js';
 import { VERSION } from './version.js';
 
@@ -70,15 +73,27 @@ async function serve(argv: string[]): Promise<void> {
   tuneHeap();
   const config = loaded.config;
   const pretty = config.logFormat ? config.logFormat === 'pretty' : Boolean(process.stdout.isTTY);
-  const logStream = pretty ? ((await import('pino-pretty')).PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) as NodeJS.WritableStream) : undefined;
+  // JSON lines go through a destination that never blocks the process (a stdout nobody reads
+  // made SIGTERM hang at exit); pino-pretty is for a human at a terminal.
+  const jsonLog = pretty ? undefined : processStdout();
+  const logStream = pretty
+    ? ((await import('pino-pretty')).PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) as NodeJS.WritableStream)
+    : (jsonLog as unknown as NodeJS.WritableStream);
 
+  // A full or read-only disk: refuse to start, with the code, rather than refuse every agent.
+  const writable = checkDataDir(config.dataDir);
+  if (!writable.ok) fail([`VIGIL_ERR_STORAGE_UNAVAILABLE: ${writable.message}`], 1);
   let store;
+  let firstRun: BootstrapResult;
   try {
-    store = openStore({ dataDir: config.dataDir, silentAfterMs: Math.max(3 * config.heartbeatSeconds * 1000 + 5000, 15_000) });
+    store = openStore({ dataDir: config.dataDir, silentAfterMs: Math.max(3 * config.heartbeatSeconds * 1000 + 5000, 15_000), synchronous: config.dbSynchronous });
+    firstRun = await bootstrap(store, config);
   } catch (err) {
-    fail([`cannot open the database in ${config.dataDir}: ${(err as Error).message}`], 1);
+    const code = storageErrorCode(err);
+    if (code) fail([`VIGIL_ERR_STORAGE_UNAVAILABLE: cannot write the database in ${config.dataDir} (${code}): ${(err as Error).message}`], 1);
+    if (!store) fail([`cannot open the database in ${config.dataDir}: ${(err as Error).message}`], 1);
+    throw err;
   }
-  const firstRun = await bootstrap(store, config);
   const app = await buildApp({
     store,
     logLevel: config.logLevel,
@@ -103,11 +118,14 @@ async function serve(argv: string[]): Promise<void> {
     }
     stopping = true;
     app.log.info({ signal }, 'shutting down: no new connections, flushing, closing the database');
+    // The last lines get a moment to reach stdout, never longer: a reader that stopped reading must
+    // not keep the collector from exiting.
+    const exit = (code: number) => void (jsonLog ? jsonLog.flush(1000) : Promise.resolve()).then(() => process.exit(code));
     app.close().then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         app.log.error({ err }, 'error during shutdown');
-        process.exit(1);
+        exit(1);
       },
     );
   };

@@ -20,6 +20,7 @@ export const ERRORS = {
   VIGIL_ERR_RATE_LIMITED: { message: 'Too many requests', status: 429 },
   VIGIL_ERR_INTERNAL: { message: 'Internal error', status: 500 },
   VIGIL_ERR_NOT_READY: { message: 'The collector is not ready', status: 503 },
+  VIGIL_ERR_STORAGE_UNAVAILABLE: { message: 'The collector cannot write to its database (disk full, read-only or failing); nothing was stored: retry later', status: 503 },
   VIGIL_ERR_SHUTTING_DOWN: { message: 'The collector is shutting down', status: 503 },
   VIGIL_ERR_AT_CAPACITY: { message: 'The collector holds as many agent connections as it can; retry later', status: 503 },
   // --- authentication and authorisation

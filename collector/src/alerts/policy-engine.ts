@@ -20,6 +20,7 @@ import { LicenceCounter } from './licence-counter.js';
 import { capFindings, MAX_ALERTS_PER_HOST_RULE, OVERFLOW_SUBJECT } from './finding-caps.js';
 import { deviceFromAlert } from './device-from-alert.js';
 import { AlertLifecycle, occurrenceKey, type AlertChange, type AlertSinks, type Closure } from './alert-lifecycle.js';
+import { isStorageUnavailable, storageErrorCode } from '../db/storage-health.js';
 
 /**
  * The policy engine: judges each host's current facts against the policy in force and keeps the
@@ -301,11 +302,19 @@ export class PolicyEngine {
       this.savepoint.release.run();
       return true;
     } catch (err) {
-      this.savepoint.rollback.run();
-      this.savepoint.release.run();
+      // A full or read-only disk is not a judging bug: the whole batch fails with it, and the
+      // store says so once (SQLite may have rolled the transaction back already).
+      const storage = storageErrorCode(err) !== null;
+      try {
+        this.savepoint.rollback.run();
+        this.savepoint.release.run();
+      } catch (rollbackErr) {
+        if (!storage) throw rollbackErr;
+      }
       this.lifecycle.rollbackTo(mark);
       this.store.hostState.rollbackTo(stateMark);
       this.lifecycle.resetOpenHint();
+      if (storage) throw err;
       this.stats.failures++;
       this.opts.log.error({ err, ...context, source: LOG_SOURCE }, 'policy evaluation failed');
       return false;
@@ -664,7 +673,8 @@ export class PolicyEngine {
         }
       });
     } catch (err) {
-      this.opts.log.error({ err, source: LOG_SOURCE }, 'time-driven evaluation failed');
+      // On a full or read-only disk the storage-health plugin has said so once; this runs every tick.
+      if (!isStorageUnavailable(err) && storageErrorCode(err) === null) this.opts.log.error({ err, source: LOG_SOURCE }, 'time-driven evaluation failed');
     }
   }
 

@@ -1,6 +1,7 @@
 import { uuidv7 } from '@vigil/shared';
 import { generateSecret, sha256 } from '../services/secrets.js';
 import type { Db } from './database.js';
+import type { StorageHealth } from './storage-health.js';
 
 export interface AgentIdentity {
   agentId: string;
@@ -16,7 +17,10 @@ export class AgentsRepository {
   private readonly connected;
   private readonly disconnected;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly health?: StorageHealth,
+  ) {
     this.byTokenHash = db.prepare<[Buffer], { id: string; host_id: string; revoked_at: number | null; retired_at: number | null }>(
       `SELECT a.id, a.host_id, a.revoked_at, h.retired_at FROM agents a JOIN hosts h ON h.id = a.host_id WHERE a.token_hash = ?`,
     );
@@ -40,12 +44,25 @@ export class AgentsRepository {
     return row && { agentId: row.id, hostId: row.host_id, revoked: row.revoked_at !== null, retired: row.retired_at !== null };
   }
 
+  /**
+   * Connection status is written as agents come and go, outside any request: on a full or read-only
+   * disk the write is skipped (the storage is marked unavailable) rather than thrown into a socket's
+   * event handler, which would end the process.
+   */
   markConnected(hostId: string, agentVersion: string, now = Date.now()): void {
-    this.connected.run(now, agentVersion, hostId);
+    this.tolerant(() => this.connected.run(now, agentVersion, hostId));
   }
 
   markDisconnected(hostId: string, now = Date.now()): void {
-    this.disconnected.run(now, hostId);
+    this.tolerant(() => this.disconnected.run(now, hostId));
+  }
+
+  private tolerant(write: () => unknown): void {
+    try {
+      write();
+    } catch (err) {
+      if (!this.health?.failed(err)) throw err;
+    }
   }
 
   /** After a crash no connection survives: nobody is online until they say hello again. */

@@ -9,6 +9,8 @@ export interface OpenDatabaseOptions {
   /** Directory that holds `vigil.db`; created (0700) if missing. `:memory:` for an in-memory database. */
   dataDir: string;
   readonly?: boolean;
+  /** `normal` (the default) survives a process crash; `full` syncs each commit (see --db-synchronous). */
+  synchronous?: 'normal' | 'full';
 }
 
 export const DB_FILE = 'vigil.db';
@@ -22,8 +24,9 @@ export function openDatabase(opts: OpenDatabaseOptions): Db {
   }
   const db = new Database(file, { readonly: opts.readonly ?? false });
   db.pragma('journal_mode = WAL');
-  // NORMAL is durable in WAL mode across process crashes (only an OS crash can lose the last commits).
-  db.pragma('synchronous = NORMAL');
+  // NORMAL is durable in WAL mode across process crashes (only an OS crash, or a filesystem that
+  // fails and drops its dirty pages, can lose the last commits); FULL syncs the WAL at each commit.
+  db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma('temp_store = MEMORY');

@@ -32,6 +32,14 @@ interface HostRow {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** `agents.counters`: the last heartbeat's counters, with its `droppedByType` beside them. */
+function agentCounters(column: string | null): { counters: AgentCounters | null; droppedByType: Record<string, number> | null } {
+  const stored = parseJsonColumn<(AgentCounters & { droppedByType?: Record<string, number> }) | null>(column, null);
+  if (!stored) return { counters: null, droppedByType: null };
+  const { droppedByType, ...counters } = stored;
+  return { counters, droppedByType: droppedByType ?? {} };
+}
+
 /** The sort keys of the host list besides the hostname (null: hostname only). */
 const SORT_KEYS: Record<HostListQuery['sort'], string | null> = {
   hostname: null,
@@ -180,7 +188,7 @@ export class HostsRepository {
         lastSeq: r.last_seq,
         messagesStored: r.messages_stored,
         messagesRejected: r.messages_rejected,
-        counters: parseJsonColumn<AgentCounters | null>(r.counters, null),
+        ...agentCounters(r.counters),
       },
     };
   }

@@ -90,8 +90,10 @@ export class IngestRepository {
    */
   insert(agentId: string, hostId: string, env: AgentEnvelope, json: string | undefined, receivedAt: number): boolean {
     if (env.type === 'heartbeat') {
-      // Heartbeats are not kept as rows; the latest counters are. A resent older one changes nothing.
-      return this.heartbeat.run(JSON.stringify(env.body.counters), env.seq, agentId, env.seq).changes > 0;
+      // Heartbeats are not kept as rows; the latest counters are (with what was dropped, by type).
+      // A resent older one changes nothing.
+      const counters = JSON.stringify({ ...env.body.counters, droppedByType: env.body.droppedByType });
+      return this.heartbeat.run(counters, env.seq, agentId, env.seq).changes > 0;
     }
     let body: string;
     if (env.type === 'snapshot' && Array.isArray(env.body.software) && this.inventory) {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AgentEnvelope, AgentMessageBody, CollectorMessageBody, CollectorMessageType, ErrorCode } from '@vigil/shared';
+import { forwardLines, processStderr, processStdout } from '../log-destination.js';
 import type { AgentLink, ConnectionSettings, IngestSink } from '../services/agent-connection.js';
 import type { Duplex } from 'node:stream';
 import type { NativeHandle } from './detach.js';
@@ -222,11 +223,16 @@ export class GatewayPool {
   private spawn(index: number): Promise<void> {
     const child = fork(this.script, [], {
       // fd 3: Node's IPC channel (sockets); fd 4 (DATA_FD): the data pipe (everything else).
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+      // stdout and stderr are pipes of its own, forwarded here line by line: a child given this
+      // process's stdout makes it blocking (libuv clears O_NONBLOCK on a child's stdio), and a
+      // stdout nobody reads then blocked the main process for good (see log-destination.ts).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       serialization: 'json',
       // The main process's flags, bar a debugger port the worker could not share.
       execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
     });
+    if (child.stdout) forwardLines(child.stdout, processStdout());
+    if (child.stderr) forwardLines(child.stderr, processStderr());
     const data = child.stdio[DATA_FD] as Duplex;
     data.on('error', (err) => this.opts.log.debug({ err, worker: index }, 'gateway worker data pipe error'));
     const worker = new GatewayWorker(index, child, data);

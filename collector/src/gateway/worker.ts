@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import { CLOSE_CODES, ERRORS, type AgentEnvelope, type CollectorMessageType, type ErrorCode } from '@vigil/shared';
 import type { Rejection } from '../db/ingest-repository.js';
 import { tuneHeap } from '../heap.js';
+import { processStdout } from '../log-destination.js';
 import { loggerOptions } from '../logger.js';
 import { parseBearer } from '../plugins/auth.js';
 import { AgentConnection, type ConnectionMetrics, type IngestSink } from '../services/agent-connection.js';
@@ -119,7 +120,9 @@ const sink: IngestSink = {
   },
 };
 
-let log: FastifyBaseLogger = pino({ level: 'info' }) as unknown as FastifyBaseLogger;
+/** Never blocks this process (its stdout is a pipe the main process reads and forwards). */
+const stdoutLog = processStdout();
+let log: FastifyBaseLogger = pino({ level: 'info' }, stdoutLog) as unknown as FastifyBaseLogger;
 let wss: WebSocketServer | undefined;
 let settings: Extract<ToWorker, { t: 'init' }>['settings'] | undefined;
 
@@ -292,7 +295,7 @@ readLines(data, (line) => {
       capacity = m.capacity;
       log = pino(
         { ...loggerOptions(m.logLevel), base: { worker: m.worker } },
-        m.pretty ? PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) : undefined,
+        m.pretty ? PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss' }) : stdoutLog,
       ) as unknown as FastifyBaseLogger;
       wss = new WebSocketServer({ noServer: true, maxPayload: m.settings.maxFrameBytes * 4, perMessageDeflate: false });
       post({ t: 'ready' });

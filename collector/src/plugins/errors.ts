@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import type { z } from 'zod';
 import { ERRORS, issueList, VigilError, type ErrorCode } from '@vigil/shared';
+import { storageErrorCode } from '../db/storage-health.js';
 
 /** A zod failure at a route boundary, carried through Fastify's validation path. */
 export class RequestValidationError extends Error {
@@ -38,8 +39,13 @@ export const errorsPlugin = fp(async function errors(app: FastifyInstance) {
     if (err instanceof RequestValidationError) {
       return sendError(reply, 'VIGIL_ERR_VALIDATION', 'The request failed validation', issueList(err.issues));
     }
+    // A full or read-only disk: the storage-health plugin logs it once, not once per request.
+    if (!(err instanceof VigilError) && storageErrorCode(err) !== null && request.server.store?.health.failed(err)) {
+      return sendError(reply, 'VIGIL_ERR_STORAGE_UNAVAILABLE');
+    }
     if (err instanceof VigilError) {
-      if (err.statusCode >= 500) request.log.error({ err }, err.message);
+      if (err.code === 'VIGIL_ERR_STORAGE_UNAVAILABLE') request.log.debug({ err }, err.message);
+      else if (err.statusCode >= 500) request.log.error({ err }, err.message);
       return sendError(reply, err.code, err.message, err.details);
     }
     const mapped = 'code' in err && typeof err.code === 'string' ? FASTIFY_CODES[err.code] : undefined;

@@ -14,6 +14,7 @@ import {
   type ErrorCode,
 } from '@vigil/shared';
 import type { Rejection } from '../db/ingest-repository.js';
+import { isStorageUnavailable } from '../db/storage-health.js';
 import type { AckTarget } from './ingest-queue.js';
 
 /** What a connection enforces on its socket (a gateway worker gets these from the main process). */
@@ -133,10 +134,11 @@ export class AgentConnection implements AgentLink {
     if (upToSeq > 0) this.send('ack', { upToSeq, ...(rejected.length ? { rejected } : {}) });
   }
 
-  failed(): void {
+  failed(err?: unknown): void {
     this.settle();
     // Nothing was stored: make the agent reconnect and resend from its last ack.
-    this.close(CLOSE_CODES.storeUnavailable, 'VIGIL_ERR_NOT_READY', 'the collector could not store your messages; retry later');
+    if (isStorageUnavailable(err)) this.close(CLOSE_CODES.storeUnavailable, 'VIGIL_ERR_STORAGE_UNAVAILABLE');
+    else this.close(CLOSE_CODES.storeUnavailable, 'VIGIL_ERR_NOT_READY', 'the collector could not store your messages; retry later');
   }
 
   private settle(): void {

@@ -1,6 +1,7 @@
 import type { AgentEnvelope } from '@vigil/shared';
 import type { Rejection } from '../db/ingest-repository.js';
 import type { Store } from '../db/store.js';
+import { isStorageUnavailable } from '../db/storage-health.js';
 
 /** Where the outcome of a committed batch goes: one per agent connection. */
 export interface AckTarget {
@@ -132,7 +133,8 @@ export class IngestQueue {
       this.hooks?.afterRollback();
       this.stats.failedBatches++;
       this.metrics?.batchFailed();
-      this.onError(err);
+      // A full or read-only disk is logged once, when the store notices it, not once per batch.
+      if (!isStorageUnavailable(err)) this.onError(err);
       for (const target of new Set(batch.map((i) => i.target))) target.failed(err);
       return;
     }

@@ -32,6 +32,11 @@ export const Host = z.object({
     messagesRejected: z.number().int(),
     /** The agent's own counters from its last heartbeat. */
     counters: AgentCounters.nullable(),
+    /**
+     * What the agent dropped because its outbox was full, by message type, from its last heartbeat
+     * (only heartbeats and session/screen-lock samples are ever dropped; `{}`: nothing).
+     */
+    droppedByType: z.record(z.string(), z.number().int()).nullable(),
   }),
 });
 export type Host = z.infer<typeof Host>;

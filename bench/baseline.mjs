@@ -33,7 +33,7 @@ if (!dataDir) {
 fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 const db = new Database(path.join(dataDir, 'baseline.db'));
 db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
+db.pragma('synchronous = FULL'); // the collector's default (--db-synchronous full)
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
 db.pragma('temp_store = MEMORY');

@@ -135,13 +135,13 @@ export async function benchIngest({ agents = 20, perAgent = 5000, window = 500, 
  * One load (or one part of the mixed load) through the collector alone, `repeats` times on a fresh
  * data dir each: the collector CPU per event of every run (to compare changes on a busy machine).
  */
-export async function benchCollectorOnly({ load = 'mixed', part, agents = 20, perAgent = 5000, window = 500, repeats = 3, nodeArgs = [], log = () => {} } = {}) {
+export async function benchCollectorOnly({ load = 'mixed', part, agents = 20, perAgent = 5000, window = 500, repeats = 3, nodeArgs = [], collectorArgs = [], log = () => {} } = {}) {
   let frames = Array.from({ length: agents }, (_, i) => buildFrames(load, i, perAgent));
   if (part) frames = frames.map(splitByPart).map((s) => s[part]);
   const runs = [];
   for (let r = 0; r < repeats; r++) {
     const dir = tempDir('ingest-vigil');
-    const target = await startCollector(dir, [], { nodeArgs });
+    const target = await startCollector(dir, collectorArgs, { nodeArgs });
     try {
       const run = await measureIngest(target, 'vigil', frames, window, { countAlerts: r === 0 });
       const us = +((1e6 * run.serverCpuSeconds) / run.events).toFixed(1);

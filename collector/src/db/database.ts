@@ -9,7 +9,7 @@ export interface OpenDatabaseOptions {
   /** Directory that holds `vigil.db`; created (0700) if missing. `:memory:` for an in-memory database. */
   dataDir: string;
   readonly?: boolean;
-  /** `normal` (the default) survives a process crash; `full` syncs each commit (see --db-synchronous). */
+  /** `full` (the default) syncs each commit before it is acknowledged; `normal` survives only a process crash (see --db-synchronous). */
   synchronous?: 'normal' | 'full';
 }
 
@@ -24,9 +24,10 @@ export function openDatabase(opts: OpenDatabaseOptions): Db {
   }
   const db = new Database(file, { readonly: opts.readonly ?? false });
   db.pragma('journal_mode = WAL');
-  // NORMAL is durable in WAL mode across process crashes (only an OS crash, or a filesystem that
-  // fails and drops its dirty pages, can lose the last commits); FULL syncs the WAL at each commit.
-  db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  // FULL syncs the WAL at each commit: an acknowledged message is on disk, and agents drop what is
+  // acknowledged. NORMAL is durable in WAL mode across process crashes only (an OS crash, or a
+  // filesystem that fails and drops its dirty pages, loses the last commits: test/storage-faults.test.ts).
+  db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma('temp_store = MEMORY');

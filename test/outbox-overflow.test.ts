@@ -140,8 +140,12 @@ describe('a network cut longer than the outbox holds', () => {
     expect(s.byType['usb.detached']).toBe(detached);
     expect(s.installed).toEqual(Array.from({ length: installed }, (_, i) => `acme-tool-${i + 1}`).sort());
     expect(s.rows).toBe(s.distinctSeqs);
-    // Everything made is stored, counted as a heartbeat, or dropped, and nothing else.
-    expect(s.rows + s.heartbeats + stopped.counters.dropped).toBe(stopped.counters.produced);
+    // Everything made is stored, counted as a heartbeat, or dropped, and nothing else. A message
+    // already written to the socket when the outbox dropped it may still have arrived (in one run
+    // of 20, one heartbeat did): stored and dropped then overlap, so the sum can exceed what was
+    // made by those, never fall short of it, and nothing is stored that was not made.
+    expect(s.rows + s.heartbeats).toBeLessThanOrEqual(stopped.counters.produced);
+    expect(s.rows + s.heartbeats + stopped.counters.dropped).toBeGreaterThanOrEqual(stopped.counters.produced);
     expect(stopped.counters.acknowledged + stopped.counters.dropped + stopped.counters.rejected).toBe(stopped.counters.produced);
 
     // The collector shows exactly what the agent dropped, by type.

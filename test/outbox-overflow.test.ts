@@ -141,8 +141,8 @@ describe('a network cut longer than the outbox holds', () => {
     expect(s.installed).toEqual(Array.from({ length: installed }, (_, i) => `acme-tool-${i + 1}`).sort());
     expect(s.rows).toBe(s.distinctSeqs);
     // Everything made is stored, counted as a heartbeat, or dropped, and nothing else. A message
-    // already written to the socket when the outbox dropped it may still have arrived (in one run
-    // of 20, one heartbeat did): stored and dropped then overlap, so the sum can exceed what was
+    // already written to the socket when the outbox dropped it may still have arrived (in one
+    // loaded full run, one heartbeat did): stored and dropped then overlap, so the sum can exceed what was
     // made by those, never fall short of it, and nothing is stored that was not made.
     expect(s.rows + s.heartbeats).toBeLessThanOrEqual(stopped.counters.produced);
     expect(s.rows + s.heartbeats + stopped.counters.dropped).toBeGreaterThanOrEqual(stopped.counters.produced);

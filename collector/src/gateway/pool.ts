@@ -61,6 +61,10 @@ function workerScript(): string {
 /** Stands in, in the main process, for an agent connection a worker holds. */
 class RemoteConnection implements AgentLink {
   agentVersion = '';
+  peer = '';
+  instanceId: string | undefined;
+  helloLastSeq: number | undefined;
+  closeReason: ErrorCode | undefined;
   lastHeartbeat: AgentMessageBody<'heartbeat'> | undefined;
   private closing = false;
 
@@ -78,6 +82,7 @@ class RemoteConnection implements AgentLink {
   close(code: number, errorCode?: ErrorCode, message?: string): void {
     if (this.closing) return;
     this.closing = true;
+    this.closeReason = errorCode;
     this.worker.post({ t: 'close', id: this.id, code, ...(errorCode ? { errorCode } : {}), ...(message ? { message } : {}) });
   }
 
@@ -300,6 +305,9 @@ export class GatewayPool {
         const link = worker.links.get(m.id);
         if (!link) return;
         link.agentVersion = m.agentVersion;
+        link.peer = m.peer;
+        link.instanceId = m.instanceId;
+        link.helloLastSeq = m.lastSeq;
         this.opts.hooks.onHello(link);
         return;
       }
@@ -307,6 +315,7 @@ export class GatewayPool {
         const link = worker.links.get(m.id);
         if (!link) return;
         worker.links.delete(m.id);
+        link.closeReason ??= m.reason;
         this.opts.hooks.onClose(link);
         return;
       }

@@ -38,7 +38,7 @@ export function agentClonedFinding(evidence: CloneEvidence, severity: Severity, 
       committedSeq: evidence.committedSeq,
       windowSeconds: evidence.windowSeconds,
       detections,
-      message: `one agent token is in use by ${Math.max(2, evidence.copies.length)} copies of the agent (${evidence.signals.map((s) => SIGNAL_TEXT[s]).join('; ')}): a cloned image, a restored snapshot or a copied state directory. Both copies' messages are kept; revoke the token and re-enrol the copies`,
+      message: `one agent token is in use by more than one copy of the agent (${evidence.signals.map((s) => SIGNAL_TEXT[s]).join('; ')}; ${evidence.copies.length} agent processes or addresses in the last ${Math.round(evidence.windowSeconds / 60)} min): a cloned image, a restored snapshot or a copied state directory. Every copy's messages are kept; revoke the token and re-enrol the copies`,
     },
   };
 }

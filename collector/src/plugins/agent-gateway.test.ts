@@ -346,7 +346,7 @@ describe.each(MODES)('one token, two copies; rate limits ($name)', ({ gatewayWor
       { id: envB.id, seq: 1 },
     ]);
     a2.close();
-  });
+  }, 15_000);
 
   it('raises agent.cloned when a hello shows an outbox behind what was committed (no instance ids)', async () => {
     hh = await startHarness({ gatewayWorkers });
@@ -365,7 +365,7 @@ describe.each(MODES)('one token, two copies; rate limits ($name)', ({ gatewayWor
     }
     expect(alerts).toEqual([expect.objectContaining({ details: expect.objectContaining({ signals: ['seq-regression'], helloLastSeq: 2, committedSeq: 5 }) })]);
     b.close();
-  });
+  }, 15_000);
 
   it('does not flag one agent that reconnects and restarts, replacing a connection that still looks open', async () => {
     hh = await startHarness({ gatewayWorkers });
@@ -386,7 +386,7 @@ describe.each(MODES)('one token, two copies; rate limits ($name)', ({ gatewayWor
     await sleep(100);
     expect(await clonedAlerts()).toEqual([]);
     expect(hh.logs.some((l) => l.includes('raising agent.cloned'))).toBe(false);
-  });
+  }, 15_000);
 
   it('slows a flooding connection with a coded error, closes it (4430) if it keeps going, refuses it a while; another agent is unaffected', async () => {
     hh = await startHarness({ gatewayWorkers, gateway: { rate: { framesPerSecond: 100, frameBurst: 200, bytesPerSecond: 0, byteBurst: 1 }, rateLimitCloseMs: 1000 } });
@@ -404,7 +404,7 @@ describe.each(MODES)('one token, two copies; rate limits ($name)', ({ gatewayWor
         await sleep(5);
       }
     })();
-    const err = await f.waitFor((x) => x.type === 'error' && x.body.code === 'VIGIL_ERR_FRAME_RATE_LIMITED', 5000);
+    const err = await f.waitFor((x) => x.type === 'error' && x.body.code === 'VIGIL_ERR_FRAME_RATE_LIMITED', 10_000);
     expect(err.type).toBe('error');
     // Meanwhile the calm agent's messages are acknowledged as usual.
     for (let i = 0; i < 5; i++) {
@@ -412,7 +412,7 @@ describe.each(MODES)('one token, two copies; rate limits ($name)', ({ gatewayWor
       expect((await c.waitForAck(env.seq)).body).toMatchObject({ upToSeq: env.seq });
       await sleep(100);
     }
-    expect(await f.waitClosed()).toBe(CLOSE_CODES.rateLimited);
+    expect(await f.waitClosed(15_000)).toBe(CLOSE_CODES.rateLimited);
     flooding = false;
     await flood;
     expect(sentByFlooder).toBeGreaterThan(1000);
@@ -425,7 +425,7 @@ describe.each(MODES)('one token, two copies; rate limits ($name)', ({ gatewayWor
     const env = c.send('goodbye', { reason: 'stop' });
     await c.waitForAck(env.seq);
     c.close();
-  });
+  }, 30_000);
 
   it('refuses an agent token past its connection attempts per minute, with a code', async () => {
     hh = await startHarness({ gatewayWorkers, gateway: { connectsPerMinute: 3 } });
@@ -444,5 +444,5 @@ describe.each(MODES)('one token, two copies; rate limits ($name)', ({ gatewayWor
     const b = await TestAgent.connect(hh.wsUrl, other.agentToken, { agentId: other.agentId });
     expect(b.frames.some((x) => x.type === 'config')).toBe(true);
     b.close();
-  });
+  }, 15_000);
 });

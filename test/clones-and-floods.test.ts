@@ -60,9 +60,9 @@ function readDb<T>(dataDir: string, fn: (db: Database.Database) => T): T {
 const collectorErrors = (agent: Proc) => agent.logs.filter((l) => l.msg === 'the collector reported an error').map((l) => String(l.code));
 
 describe('one agent token used by two copies of the agent', () => {
-  it('a cloned state directory run on two machines at once raises agent.cloned (API and live feed), and both copies’ events are stored', async () => {
+  it.each([0, 2])('a cloned state directory run on two machines at once raises agent.cloned (API and live feed), and both copies’ events are stored (%i gateway workers)', async (workers) => {
     const dataDir = scratch('clone-collector');
-    const collector = await startCollector({ dataDir, port: await freePort(), args: ['--heartbeat-seconds', '0.5'] });
+    const collector = await startCollector({ dataDir, port: await freePort(), args: ['--heartbeat-seconds', '0.5', '--gateway-workers', String(workers)] });
     procs.push(collector);
     const fixture = await loadSysfsFixture('sandisk-stick.json');
     const stick = fixture.devices.find((d) => d.attrs.idVendor === '0781') as SysfsDevice;
@@ -146,7 +146,7 @@ describe('one agent token used by two copies of the agent', () => {
     const final = await clonedAlerts(collector);
     expect(final).toHaveLength(1);
     const rows = readDb(dataDir, (db) => db.prepare(`SELECT type, count(*) AS n FROM messages WHERE agent_id = ? GROUP BY type`).all(agentId));
-    console.log(JSON.stringify({ clone: { alertMs, signals: details.signals, copies: details.copies.length, supersessions: details.supersessions, peers: details.peers, count: final[0]?.count, rows } }));
+    console.log(JSON.stringify({ clone: { workers, alertMs, signals: details.signals, copies: details.copies.length, supersessions: details.supersessions, peers: details.peers, count: final[0]?.count, rows } }));
   }, 120_000);
 
   it('one agent restarted repeatedly (SIGKILL and SIGTERM) and reconnecting after collector restarts is not flagged', async () => {

@@ -125,17 +125,19 @@ describe('one agent token used by two copies of the agent', () => {
       readDb(dataDir, (db) => db.prepare(`SELECT json_extract(body, '$.device.vendorId') AS v FROM messages WHERE agent_id = ? AND type = 'usb.attached'`).all(agentId) as { v: string }[]).map((r) => r.v);
     await until(async () => attached().includes('0781') && attached().includes('0fce'), 30_000, 200);
     // Nothing is lost on either copy. While both run they keep replacing each other, so a copy may
-    // stop with messages still in its outbox; started again on its own, it delivers them.
-    for (const [agent, stateDir, sysfs] of [
-      [a, original, sysfs1],
-      [b, copy, sysfs2],
-    ] as const) {
-      let last = await stopAgent(agent);
-      if (last.pending > 0) {
-        const again = startAgent({ stateDir, url: collector.url, env: { VIGIL_SYSFS_ROOT: sysfs } });
+    // stop with messages still in its outbox (it was between connections): both are stopped, then
+    // each is started again on its own (the other machine switched off) and delivers them.
+    const stopped = [await stopAgent(a), await stopAgent(b)];
+    for (const [i, [stateDir, sysfs]] of [
+      [original, sysfs1],
+      [copy, sysfs2],
+    ].entries()) {
+      let last = stopped[i]!;
+      for (let attempt = 0; attempt < 3 && last.pending > 0; attempt++) {
+        const again = startAgent({ stateDir: stateDir!, url: collector.url, env: { VIGIL_SYSFS_ROOT: sysfs! } });
         procs.push(again);
         await again.waitForLog((l) => l.msg === 'connected to the collector', 30_000);
-        await sleep(500);
+        await sleep(1000);
         last = await stopAgent(again);
       }
       expect(last.pending).toBe(0);

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Store } from './db/store.js';
 import { loggerOptions } from './logger.js';
 import { agentGatewayPlugin } from './plugins/agent-gateway.js';
+import type { FrameRateSettings } from './services/frame-rate-limit.js';
 import { authPlugin } from './plugins/auth.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { errorsPlugin, sendError } from './plugins/errors.js';
@@ -40,7 +41,18 @@ export interface AppOptions {
   /** How often the time-driven rules (unattended terminals, silent agents, expiries) run, ms. */
   evaluationTickMs?: number;
   /** Overrides for the agent gateway's limits (tests use small ones). */
-  gateway?: { maxBadFrames?: number; helloTimeoutMs?: number; maxInflight?: number; maxConnectionsPerProcess?: number };
+  gateway?: {
+    maxBadFrames?: number;
+    helloTimeoutMs?: number;
+    maxInflight?: number;
+    maxConnectionsPerProcess?: number;
+    /** Per-connection frame rate limits (see services/frame-rate-limit.ts). */
+    rate?: FrameRateSettings;
+    /** A connection over its rate limit this long without a break is closed, and its agent refused as long again (ms). */
+    rateLimitCloseMs?: number;
+    /** Connection attempts one agent token may make per minute (0: no limit). */
+    connectsPerMinute?: number;
+  };
   /** Gateway worker processes holding agents' sockets (0, the default: this process holds them). Not with `tls`. */
   gatewayWorkers?: number;
   /** Whether gateway workers log for a human (pino-pretty) rather than JSON lines. */

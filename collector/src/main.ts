@@ -104,6 +104,16 @@ async function serve(argv: string[]): Promise<void> {
     maxFrameBytes: config.maxFrameBytes,
     retentionDays: config.retentionDays,
     gatewayWorkers: config.gatewayWorkers,
+    gateway: {
+      rate: {
+        framesPerSecond: config.agentFramesPerSecond,
+        frameBurst: config.agentFrameBurst,
+        bytesPerSecond: config.agentBytesPerSecond,
+        byteBurst: config.agentByteBurst,
+      },
+      rateLimitCloseMs: config.agentRateLimitCloseSeconds * 1000,
+      connectsPerMinute: config.agentConnectsPerMinute,
+    },
     secureCookies: Boolean(config.tls) || config.behindTlsProxy,
     prettyLogs: pretty,
     ...(config.tls ? { tls: config.tls } : {}),

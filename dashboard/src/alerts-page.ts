@@ -4,7 +4,7 @@ import { el, mount, say, when } from './dom.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved', 'auto_resolved'] as const;
 const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-const RULES = ['usb.unauthorised', 'software.unapproved', 'software.prohibited', 'licence.over_deployed', 'screenlock.noncompliant', 'terminal.unattended', 'agent.silent'] as const;
+const RULES = ['usb.unauthorised', 'software.unapproved', 'software.prohibited', 'licence.over_deployed', 'screenlock.noncompliant', 'terminal.unattended', 'agent.silent', 'agent.cloned'] as const;
 const RESOLUTIONS = ['fixed', 'removed', 'approved', 'false_positive', 'other'] as const;
 
 interface Filters {

@@ -12,6 +12,7 @@ const COLOURS: Record<string, string> = {
   'screenlock.noncompliant': '#0a58ca',
   'terminal.unattended': '#1a7f37',
   'agent.silent': '#57606a',
+  'agent.cloned': '#1b7c83',
 };
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...children: (SVGElement | string)[]): SVGElementTagNameMap[K] {

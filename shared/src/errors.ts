@@ -45,6 +45,8 @@ export const ERRORS = {
   VIGIL_ERR_HOST_MISMATCH: { message: 'The message speaks for another host or agent', status: 400 },
   VIGIL_ERR_TOO_MANY_BAD_FRAMES: { message: 'Too many invalid frames', status: 400 },
   VIGIL_ERR_SUPERSEDED: { message: 'A newer connection for this agent replaced this one', status: 409 },
+  VIGIL_ERR_FRAME_RATE_LIMITED: { message: 'Frames are arriving faster than an agent may send them; reading is slowed', status: 429 },
+  VIGIL_ERR_CONNECT_RATE_LIMITED: { message: 'Too many connection attempts; retry later', status: 429 },
   // --- policy and alerts
   VIGIL_ERR_POLICY_INVALID: { message: 'The policy document is not valid; the current policy stays in force', status: 422 },
   VIGIL_ERR_ALERT_STATE: { message: 'The alert is not in a state that allows this', status: 409 },

@@ -9,6 +9,7 @@ export const RULE_IDS = [
   'screenlock.noncompliant',
   'terminal.unattended',
   'agent.silent',
+  'agent.cloned',
 ] as const;
 export const RuleId = z.enum(RULE_IDS);
 export type RuleId = z.infer<typeof RuleId>;

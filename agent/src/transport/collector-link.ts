@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import {
@@ -41,6 +42,12 @@ export interface LinkOptions {
 }
 
 const MAX_BUFFERED = 1024 * 1024;
+
+/**
+ * Picked once per agent process and sent in every hello: the collector tells two copies of one
+ * agent (a cloned machine image sharing a token) from one agent that reconnects or restarts.
+ */
+const INSTANCE_ID = randomUUID();
 
 /**
  * The agent's WebSocket to the collector: hello, then the outbox in seq order, dropping from the
@@ -161,6 +168,7 @@ export class CollectorLink {
             agentId: this.o.agentId,
             hostId: this.o.hostId,
             lastSeq: s.lastSeq,
+            instanceId: INSTANCE_ID,
           }),
         ),
       );

@@ -5,6 +5,8 @@ import type { ActiveException } from '../db/approvals-repository.js';
 import { groupsOf, type AlertRow } from '../db/alerts-repository.js';
 import { PROBES, type HostState, type Probe, type SoftwareChange, type SoftwareClassifier } from '../db/host-state-repository.js';
 import type { Store } from '../db/store.js';
+import type { CloneEvidence } from '../services/clone-detector.js';
+import { agentClonedFinding } from '../policy/agent-cloned.js';
 import { evaluateAgentSilent } from '../policy/agent-silent.js';
 import { resolveEffectivePolicy, type EffectivePolicy } from '../policy/effective-policy.js';
 import type { Finding } from '../policy/finding.js';
@@ -847,6 +849,34 @@ export class PolicyEngine {
       for (const l of this.policyListeners) l();
     }
     return { ...version, created, reevaluating };
+  }
+
+  /**
+   * `agent.cloned`, raised by the gateway when a hello shows two copies of one agent (not judged
+   * from facts, so no re-evaluation touches it): opens the alert of the agent's token, or bumps it.
+   * Never cleared here: a person resolves it once each copy has a token of its own. Honours the
+   * rule's switch, severity, exceptions and monitor-only mode like every other rule.
+   */
+  raiseAgentCloned(hostId: string, evidence: CloneEvidence, detections: number): void {
+    const now = this.now();
+    try {
+      this.run(() => {
+        const host = this.host(hostId);
+        if (!host || host.status === 'retired') return;
+        const eff = this.effectiveFor(host.groups);
+        if (!eff.enabled['agent.cloned']) return;
+        const finding = agentClonedFinding(evidence, eff.severities['agent.cloned'], detections);
+        if (this.allowances.exceptionFor(host, finding)) return;
+        this.lifecycle.reconcile(
+          { hostId: host.id, hostname: host.hostname, groups: host.groups, rules: ['agent.cloned'], subjects: { 'agent.cloned': new Set([finding.subject]) } },
+          [finding],
+          { now, monitorOnly: eff.mode === 'monitor-only', occurrences: new Set([occurrenceKey('agent.cloned', finding.subject)]) },
+        );
+      });
+    } catch (err) {
+      this.stats.failures++;
+      this.opts.log.error({ err, hostId, source: LOG_SOURCE }, 'raising agent.cloned failed');
+    }
   }
 
   /** A retired host's open alerts are closed and its licence seats freed. */

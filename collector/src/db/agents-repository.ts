@@ -16,6 +16,7 @@ export class AgentsRepository {
   private readonly insert;
   private readonly connected;
   private readonly disconnected;
+  private readonly lastSeqOf;
 
   constructor(
     private readonly db: Db,
@@ -29,6 +30,12 @@ export class AgentsRepository {
       `UPDATE hosts SET status = 'online', last_seen_at = ?, last_goodbye = NULL, agent_version = ? WHERE id = ? AND status != 'retired'`,
     );
     this.disconnected = db.prepare(`UPDATE hosts SET status = 'offline', last_seen_at = ? WHERE id = ? AND status = 'online'`);
+    this.lastSeqOf = db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM agents WHERE id = ?');
+  }
+
+  /** The highest seq committed (stored or rejected) from this agent; 0 if none. */
+  committedSeq(agentId: string): number {
+    return this.lastSeqOf.get(agentId)?.last_seq ?? 0;
   }
 
   /** A new agent for a host; returns its bearer token (shown once, stored as SHA-256). */

@@ -101,9 +101,11 @@ export type WireItem = { c: number; h: Omit<AgentEnvelope, 'body'> } | { c: numb
 /** Worker → main process, over the data pipe. */
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'hello'; id: number; agentVersion: string }
+  /** The connection's hello was accepted: what it said, and where the connection comes from (`address:port`). */
+  | { t: 'hello'; id: number; agentVersion: string; peer: string; instanceId?: string; lastSeq?: number }
   | { t: 'in'; items: WireItem[] }
-  | { t: 'closed'; id: number }
+  /** `reason`: the code the worker closed it with itself (rate limit, bad frames…), if it did. */
+  | { t: 'closed'; id: number; reason?: ErrorCode }
   /** Listening on the shared socket (or why not). */
   | { t: 'listening' }
   | { t: 'listen-failed'; message: string }

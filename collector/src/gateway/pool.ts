@@ -62,6 +62,10 @@ function workerScript(): string {
 /** Stands in, in the main process, for an agent connection a worker holds. */
 class RemoteConnection implements AgentLink {
   agentVersion = '';
+  peer = '';
+  instanceId: string | undefined;
+  helloLastSeq: number | undefined;
+  closeReason: ErrorCode | undefined;
   lastHeartbeat: AgentMessageBody<'heartbeat'> | undefined;
   private closing = false;
 
@@ -79,6 +83,7 @@ class RemoteConnection implements AgentLink {
   close(code: number, errorCode?: ErrorCode, message?: string): void {
     if (this.closing) return;
     this.closing = true;
+    this.closeReason = errorCode;
     this.worker.post({ t: 'close', id: this.id, code, ...(errorCode ? { errorCode } : {}), ...(message ? { message } : {}) });
   }
 
@@ -306,6 +311,9 @@ export class GatewayPool {
         const link = worker.links.get(m.id);
         if (!link) return;
         link.agentVersion = m.agentVersion;
+        link.peer = m.peer;
+        link.instanceId = m.instanceId;
+        link.helloLastSeq = m.lastSeq;
         this.opts.hooks.onHello(link);
         return;
       }
@@ -313,6 +321,7 @@ export class GatewayPool {
         const link = worker.links.get(m.id);
         if (!link) return;
         worker.links.delete(m.id);
+        link.closeReason ??= m.reason;
         this.opts.hooks.onClose(link);
         return;
       }

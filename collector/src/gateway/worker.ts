@@ -148,9 +148,11 @@ function startConnection(id: number, agentId: string, hostId: string, socket: So
     if (reported) return;
     reported = true;
     agentSockets--;
+    const reason = connections.get(id)?.closeReason;
     connections.delete(id);
-    post({ t: 'closed', id });
+    post({ t: 'closed', id, ...(reason ? { reason } : {}) });
   };
+  const peer = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
   agentSockets++;
   if (!wss || !settings || socket.destroyed) {
     socket.destroy();
@@ -162,9 +164,17 @@ function startConnection(id: number, agentId: string, hostId: string, socket: So
   const connLog = log.child({ agentId, hostId });
   wss.handleUpgrade(req, socket, head, (ws) => {
     const conn = new AgentConnection(agentId, hostId, ws, sink, settings!, {
-      onHello: (c) => post({ t: 'hello', id, agentVersion: c.agentVersion }),
+      onHello: (c) =>
+        post({
+          t: 'hello',
+          id,
+          agentVersion: c.agentVersion,
+          peer,
+          ...(c.instanceId === undefined ? {} : { instanceId: c.instanceId }),
+          ...(c.helloLastSeq === undefined ? {} : { lastSeq: c.helloLastSeq }),
+        }),
       onClose: closed,
-    }, connLog, metrics);
+    }, connLog, metrics, peer);
     ids.set(conn, id);
     connections.set(id, conn);
   });

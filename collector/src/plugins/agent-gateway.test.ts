@@ -287,3 +287,162 @@ describe.each(MODES)('agent gateway flow control and timeouts ($name)', ({ gatew
     }
   });
 });
+
+const INSTANCE_A = '6b1f3c2e-1111-4111-8111-111111111111';
+const INSTANCE_B = '6b1f3c2e-2222-4222-8222-222222222222';
+const INSTANCE_C = '6b1f3c2e-3333-4333-8333-333333333333';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(MODES)('one token, two copies; rate limits ($name)', ({ gatewayWorkers }) => {
+  let hh: Harness;
+  afterEach(async () => {
+    await hh?.close();
+    hh = undefined as unknown as Harness;
+  });
+
+  const clonedAlerts = async () => {
+    const res = await hh.app.inject({ url: '/api/v1/alerts?rule=agent.cloned', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+    return (res.json() as { items: { hostId: string; subject: string; severity: string; status: string; count: number; details: Record<string, unknown> }[] }).items;
+  };
+
+  it('raises agent.cloned when a replaced instance comes back (A, B, A), with peers and counts; both copies still stored', async () => {
+    hh = await startHarness({ gatewayWorkers });
+    const creds = await hh.enrol();
+    const a1 = await TestAgent.connect(hh.wsUrl, creds.agentToken, { agentId: creds.agentId, instanceId: INSTANCE_A, lastSeq: 0 });
+    const envA = a1.send('goodbye', { reason: 'sleep' });
+    await a1.waitForAck(envA.seq);
+    const b = await TestAgent.connect(hh.wsUrl, creds.agentToken, { agentId: creds.agentId, instanceId: INSTANCE_B, lastSeq: 1 });
+    expect(await a1.waitClosed()).toBe(CLOSE_CODES.superseded);
+    // B's own message at the same seq (its copy of the outbox diverged): stored too, not merged away.
+    const envB = b.send('goodbye', { reason: 'stop' });
+    await b.waitForAck(envB.seq);
+    expect(await clonedAlerts()).toEqual([]);
+    const a2 = await TestAgent.connect(hh.wsUrl, creds.agentToken, { agentId: creds.agentId, instanceId: INSTANCE_A, lastSeq: 1 });
+    expect(await b.waitClosed()).toBe(CLOSE_CODES.superseded);
+    let alerts: Awaited<ReturnType<typeof clonedAlerts>> = [];
+    for (let i = 0; i < 100 && alerts.length === 0; i++) {
+      alerts = await clonedAlerts();
+      if (!alerts.length) await sleep(20);
+    }
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        hostId: creds.hostId,
+        subject: `agent:${creds.agentId}`,
+        severity: 'high',
+        status: 'open',
+        details: expect.objectContaining({
+          signals: ['instance-alternation'],
+          supersessions: 2,
+          alternations: 1,
+          copies: [expect.objectContaining({ instanceId: INSTANCE_A, hellos: 2 }), expect.objectContaining({ instanceId: INSTANCE_B, hellos: 1 })],
+          peers: expect.arrayContaining([expect.stringMatching(/^(::ffff:)?127\.0\.0\.1:\d+$/)]),
+        }),
+      }),
+    ]);
+    const rows = hh.store.db.prepare('SELECT id, seq FROM messages WHERE agent_id = ? ORDER BY id').all(creds.agentId) as { id: string; seq: number }[];
+    expect(rows).toEqual([
+      { id: envA.id, seq: 1 },
+      { id: envB.id, seq: 1 },
+    ]);
+    a2.close();
+  }, 15_000);
+
+  it('raises agent.cloned when a hello shows an outbox behind what was committed (no instance ids)', async () => {
+    hh = await startHarness({ gatewayWorkers });
+    const creds = await hh.enrol();
+    const a = await TestAgent.connect(hh.wsUrl, creds.agentToken, { agentId: creds.agentId, lastSeq: 0 });
+    let last = 0;
+    for (let i = 0; i < 5; i++) last = a.send('goodbye', { reason: 'sleep' }).seq;
+    await a.waitForAck(last);
+    a.close();
+    await a.waitClosed();
+    const b = await TestAgent.connect(hh.wsUrl, creds.agentToken, { agentId: creds.agentId, lastSeq: 2 });
+    let alerts: Awaited<ReturnType<typeof clonedAlerts>> = [];
+    for (let i = 0; i < 100 && alerts.length === 0; i++) {
+      alerts = await clonedAlerts();
+      if (!alerts.length) await sleep(20);
+    }
+    expect(alerts).toEqual([expect.objectContaining({ details: expect.objectContaining({ signals: ['seq-regression'], helloLastSeq: 2, committedSeq: 5 }) })]);
+    b.close();
+  }, 15_000);
+
+  it('does not flag one agent that reconnects and restarts, replacing a connection that still looks open', async () => {
+    hh = await startHarness({ gatewayWorkers });
+    const creds = await hh.enrol();
+    let seq = 0;
+    const hello = (instanceId: string) => ({ agentId: creds.agentId, instanceId, lastSeq: seq });
+    let prev: TestAgent | undefined;
+    for (const instanceId of [INSTANCE_A, INSTANCE_A, INSTANCE_B, INSTANCE_B, INSTANCE_C, INSTANCE_C]) {
+      // The previous connection is left open (a half-open socket after a power cut): the new one replaces it.
+      const a = await TestAgent.connect(hh.wsUrl, creds.agentToken, hello(instanceId));
+      if (prev) expect(await prev.waitClosed()).toBe(CLOSE_CODES.superseded);
+      const env = a.send('goodbye', { reason: 'sleep' });
+      seq = env.seq;
+      await a.waitForAck(env.seq);
+      prev = a;
+    }
+    prev?.close();
+    await sleep(100);
+    expect(await clonedAlerts()).toEqual([]);
+    expect(hh.logs.some((l) => l.includes('raising agent.cloned'))).toBe(false);
+  }, 15_000);
+
+  it('slows a flooding connection with a coded error, closes it (4430) if it keeps going, refuses it a while; another agent is unaffected', async () => {
+    hh = await startHarness({ gatewayWorkers, gateway: { rate: { framesPerSecond: 100, frameBurst: 200, bytesPerSecond: 0, byteBurst: 1 }, rateLimitCloseMs: 1000 } });
+    const flooder = await hh.enrol();
+    const calm = await hh.enrol(hostFacts({ hostname: 'calm-host' }));
+    const f = await TestAgent.connect(hh.wsUrl, flooder.agentToken, { agentId: flooder.agentId });
+    const c = await TestAgent.connect(hh.wsUrl, calm.agentToken, { agentId: calm.agentId });
+    const hb = { counters: { produced: 1, sent: 1, acknowledged: 0, rejected: 0, dropped: 0 }, droppedByType: {}, outbox: { pending: 0, bytes: 0 }, uptimeSeconds: 1 };
+    let flooding = true;
+    let sentByFlooder = 0;
+    const flood = (async () => {
+      while (flooding && f.closeCode === undefined) {
+        for (let i = 0; i < 200; i++) f.send('heartbeat', hb);
+        sentByFlooder += 200;
+        await sleep(5);
+      }
+    })();
+    const err = await f.waitFor((x) => x.type === 'error' && x.body.code === 'VIGIL_ERR_FRAME_RATE_LIMITED', 10_000);
+    expect(err.type).toBe('error');
+    // Meanwhile the calm agent's messages are acknowledged as usual.
+    for (let i = 0; i < 5; i++) {
+      const env = c.send('goodbye', { reason: 'sleep' });
+      expect((await c.waitForAck(env.seq)).body).toMatchObject({ upToSeq: env.seq });
+      await sleep(100);
+    }
+    expect(await f.waitClosed(15_000)).toBe(CLOSE_CODES.rateLimited);
+    flooding = false;
+    await flood;
+    expect(sentByFlooder).toBeGreaterThan(1000);
+    // The refusal is recorded when the collector sees the socket go (with workers, through the worker's report).
+    await sleep(300);
+    expect(await upgradeStatus({ authorization: `Bearer ${flooder.agentToken}` }, hh.wsUrl)).toMatchObject({
+      status: 429,
+      body: { error: { code: 'VIGIL_ERR_CONNECT_RATE_LIMITED' } },
+    });
+    const env = c.send('goodbye', { reason: 'stop' });
+    await c.waitForAck(env.seq);
+    c.close();
+  }, 30_000);
+
+  it('refuses an agent token past its connection attempts per minute, with a code', async () => {
+    hh = await startHarness({ gatewayWorkers, gateway: { connectsPerMinute: 3 } });
+    const creds = await hh.enrol();
+    for (let i = 0; i < 3; i++) {
+      const a = await TestAgent.connect(hh.wsUrl, creds.agentToken, { agentId: creds.agentId });
+      a.close();
+      await a.waitClosed();
+    }
+    expect(await upgradeStatus({ authorization: `Bearer ${creds.agentToken}` }, hh.wsUrl)).toMatchObject({
+      status: 429,
+      body: { error: { code: 'VIGIL_ERR_CONNECT_RATE_LIMITED' } },
+    });
+    // Another agent is not affected.
+    const other = await hh.enrol(hostFacts({ hostname: 'other' }));
+    const b = await TestAgent.connect(hh.wsUrl, other.agentToken, { agentId: other.agentId });
+    expect(b.frames.some((x) => x.type === 'config')).toBe(true);
+    b.close();
+  }, 15_000);
+});

@@ -10,6 +10,8 @@ import { connectionCapacity } from '../gateway/capacity.js';
 import { detachSocket, type NativeHandle } from '../gateway/detach.js';
 import { GatewayPool, type GatewayWorkerStatus } from '../gateway/pool.js';
 import { AgentConnection, type AgentLink, type ConnectionSettings } from '../services/agent-connection.js';
+import { CloneDetector } from '../services/clone-detector.js';
+import { DEFAULT_FRAME_RATE, TokenBucket } from '../services/frame-rate-limit.js';
 import { IngestQueue } from '../services/ingest-queue.js';
 import { bearerToken } from './auth.js';
 
@@ -47,8 +49,11 @@ declare module 'fastify' {
   }
 }
 
-export type GatewayOptions = Omit<ConnectionSettings, 'maxBadFrames' | 'helloTimeoutMs' | 'maxInflight'> &
-  Partial<Pick<ConnectionSettings, 'maxBadFrames' | 'helloTimeoutMs' | 'maxInflight'>> & {
+type DefaultedSettings = 'maxBadFrames' | 'helloTimeoutMs' | 'maxInflight' | 'rate' | 'rateLimitCloseMs';
+export type GatewayOptions = Omit<ConnectionSettings, DefaultedSettings> &
+  Partial<Pick<ConnectionSettings, DefaultedSettings>> & {
+    /** Connection attempts one agent token may make per minute, and at once (0: no limit). */
+    connectsPerMinute?: number;
     heartbeatSeconds: number;
     idleThresholdSeconds: number;
     /** Gateway worker processes holding agents' sockets (0: this process holds them). Plain HTTP only. */
@@ -59,6 +64,9 @@ export type GatewayOptions = Omit<ConnectionSettings, 'maxBadFrames' | 'helloTim
     workerLogLevel?: string;
     prettyLogs?: boolean;
   };
+
+/** `agent.cloned` is raised (or bumped) at most this often per agent; detections in between are counted. */
+const CLONE_RAISE_INTERVAL_MS = 60_000;
 
 /**
  * `@fastify/websocket` keeps the bytes read past the upgrade request's headers under a symbol of
@@ -79,12 +87,12 @@ function upgradeHead(raw: object): Buffer {
  */
 export const agentGatewayPlugin = fp(
   async function agentGateway(app: FastifyInstance, opts: GatewayOptions) {
-    const { heartbeatSeconds, idleThresholdSeconds, workers = 0, workerLogLevel: logLevel = 'info', prettyLogs = false, maxConnectionsPerProcess, ...limits } = opts;
+    const { heartbeatSeconds, idleThresholdSeconds, workers = 0, workerLogLevel: logLevel = 'info', prettyLogs = false, maxConnectionsPerProcess, connectsPerMinute = 30, ...limits } = opts;
     const capacity = maxConnectionsPerProcess ?? connectionCapacity();
     /** Agent sockets in this process (without workers), hello or not. */
     let localSockets = 0;
     let warnedAt = 0;
-    const settings: ConnectionSettings = { maxBadFrames: 20, helloTimeoutMs: 10_000, maxInflight: 1000, ...limits };
+    const settings: ConnectionSettings = { maxBadFrames: 20, helloTimeoutMs: 10_000, maxInflight: 1000, rate: DEFAULT_FRAME_RATE, rateLimitCloseMs: 60_000, ...limits };
     const connections = new Map<string, AgentLink>();
     const engine = app.engine;
     const metrics = app.metrics;
@@ -105,20 +113,84 @@ export const agentGatewayPlugin = fp(
       });
 
     const logFor = (link: AgentLink) => app.log.child({ agentId: link.agentId, hostId: link.hostId });
+
+    // --- one token, two copies of the agent (see services/clone-detector.ts)
+    const clones = new CloneDetector();
+    /** Per agent: when agent.cloned was last raised, and detections since start. */
+    const cloneRaised = new Map<string, { at: number; detections: number }>();
+    const prune = setInterval(() => clones.prune(Date.now()), 60_000);
+    prune.unref();
+    const checkClone = (link: AgentLink, replaced: AgentLink | undefined) => {
+      const now = Date.now();
+      const evidence = clones.onHello({
+        agentId: link.agentId,
+        instanceId: link.instanceId,
+        peer: link.peer,
+        lastSeq: link.helloLastSeq,
+        committedSeq: app.store.agents.committedSeq(link.agentId),
+        replaced: replaced && { instanceId: replaced.instanceId, peer: replaced.peer },
+        at: now,
+      });
+      if (!evidence) return;
+      let raised = cloneRaised.get(link.agentId);
+      if (!raised) {
+        if (cloneRaised.size >= 100_000) cloneRaised.clear();
+        cloneRaised.set(link.agentId, (raised = { at: 0, detections: 0 }));
+      }
+      raised.detections++;
+      if (now - raised.at < CLONE_RAISE_INTERVAL_MS) return;
+      raised.at = now;
+      logFor(link).warn(
+        { signals: evidence.signals, peers: evidence.copies.flatMap((c) => c.peers), copies: evidence.copies.length, helloLastSeq: evidence.helloLastSeq, committedSeq: evidence.committedSeq },
+        'one agent token is used by two copies of the agent (a cloned image?): raising agent.cloned',
+      );
+      engine.raiseAgentCloned(link.hostId, evidence, raised.detections);
+    };
+
     const onHello = (link: AgentLink) => {
       app.store.agents.markConnected(link.hostId, link.agentVersion);
       const previous = connections.get(link.agentId);
       connections.set(link.agentId, link);
-      if (previous && previous !== link) {
-        logFor(link).warn('a second connection with the same agent token replaced the first');
-        previous.close(CLOSE_CODES.superseded, 'VIGIL_ERR_SUPERSEDED');
+      const replaced = previous && previous !== link ? previous : undefined;
+      try {
+        checkClone(link, replaced);
+      } catch (err) {
+        logFor(link).error({ err }, 'clone detection failed');
+      }
+      if (replaced) {
+        logFor(link).warn({ peer: link.peer, replacedPeer: replaced.peer, instanceId: link.instanceId, replacedInstanceId: replaced.instanceId }, 'a second connection with the same agent token replaced the first');
+        replaced.close(CLOSE_CODES.superseded, 'VIGIL_ERR_SUPERSEDED');
       }
       logFor(link).info({ agentVersion: link.agentVersion }, 'agent connected');
       sendConfig(link);
     };
+    // --- connection floods: per agent token, attempts per minute; after a rate-limit close, a pause
+    const connectBuckets = new Map<string, TokenBucket>();
+    const refusedUntil = new Map<string, number>();
+    /** Throws the coded refusal when this agent may not connect now. */
+    const admit = (agentId: string) => {
+      const now = Date.now();
+      const until = refusedUntil.get(agentId);
+      if (until !== undefined) {
+        if (now < until) throw new VigilError('VIGIL_ERR_CONNECT_RATE_LIMITED', `This agent was closed for sending over its frame rate limit; retry in ${Math.ceil((until - now) / 1000)} s`);
+        refusedUntil.delete(agentId);
+      }
+      if (connectsPerMinute <= 0) return;
+      let bucket = connectBuckets.get(agentId);
+      if (!bucket) {
+        if (connectBuckets.size >= 100_000) connectBuckets.clear();
+        connectBuckets.set(agentId, (bucket = new TokenBucket(connectsPerMinute / 60, connectsPerMinute, now)));
+      }
+      if (!bucket.tryTake(1, now)) throw new VigilError('VIGIL_ERR_CONNECT_RATE_LIMITED', `More than ${connectsPerMinute} connection attempts a minute with this agent token; retry later`);
+    };
+
     const onClose = (link: AgentLink) => {
       if (!pool) localSockets--;
       metrics.agentDisconnected();
+      if (link.closeReason === 'VIGIL_ERR_FRAME_RATE_LIMITED') {
+        if (refusedUntil.size >= 100_000) refusedUntil.clear();
+        refusedUntil.set(link.agentId, Date.now() + settings.rateLimitCloseMs);
+      }
       if (connections.get(link.agentId) !== link) return;
       connections.delete(link.agentId);
       if (!closing) app.store.agents.markDisconnected(link.hostId);
@@ -131,6 +203,7 @@ export const agentGatewayPlugin = fp(
       const agent = app.store.agents.findByToken(token);
       if (!agent) throw new VigilError('VIGIL_ERR_TOKEN_INVALID');
       if (agent.revoked || agent.retired) throw new VigilError('VIGIL_ERR_TOKEN_REVOKED');
+      admit(agent.agentId);
       return agent;
     };
     /** A worker's upgrade: the same check as the route's. */
@@ -280,11 +353,13 @@ export const agentGatewayPlugin = fp(
       const log = request.log.child({ agentId: agent.agentId, hostId: agent.hostId });
       metrics.agentConnected();
       localSockets++;
-      new AgentConnection(agent.agentId, agent.hostId, socket, queue, settings, { onHello, onClose }, log, metrics);
+      const peer = `${request.socket.remoteAddress ?? ''}:${request.socket.remotePort ?? ''}`;
+      new AgentConnection(agent.agentId, agent.hostId, socket, queue, settings, { onHello, onClose }, log, metrics, peer);
     });
 
     app.addHook('preClose', async () => {
       closing = true;
+      clearInterval(prune);
       // Commit and ack what has arrived, then let agents go; they reconnect and resend the rest.
       queue.flush();
       for (const c of connections.values()) c.close(CLOSE_CODES.goingAway, 'VIGIL_ERR_SHUTTING_DOWN');

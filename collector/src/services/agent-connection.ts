@@ -16,6 +16,7 @@ import {
 import type { Rejection } from '../db/ingest-repository.js';
 import { isStorageUnavailable } from '../db/storage-health.js';
 import type { AckTarget } from './ingest-queue.js';
+import { FrameRateLimiter, type FrameRateSettings } from './frame-rate-limit.js';
 
 /** What a connection enforces on its socket (a gateway worker gets these from the main process). */
 export interface ConnectionSettings {
@@ -26,6 +27,10 @@ export interface ConnectionSettings {
   helloTimeoutMs: number;
   /** Frames waiting for commit before this connection stops reading. */
   maxInflight: number;
+  /** Frame and byte rate limits (token buckets); past them reading stops until back within them. */
+  rate: FrameRateSettings;
+  /** Over the rate limit this long without a break: the connection is closed (4430). */
+  rateLimitCloseMs: number;
 }
 
 /**
@@ -51,6 +56,14 @@ export interface ConnectionHooks {
  */
 export interface AgentLink extends AckTarget {
   readonly agentVersion: string;
+  /** Where the connection comes from (`address:port`). */
+  readonly peer: string;
+  /** The agent process's random id from its hello (older agents send none). */
+  readonly instanceId: string | undefined;
+  /** The hello's `lastSeq`: where the agent's outbox stands. */
+  readonly helloLastSeq: number | undefined;
+  /** The code this connection was closed with by the collector, if it was. */
+  readonly closeReason: ErrorCode | undefined;
   /** The latest heartbeat received from this agent (its counters and outbox). */
   readonly lastHeartbeat: AgentMessageBody<'heartbeat'> | undefined;
   send<T extends CollectorMessageType>(type: T, body: CollectorMessageBody<T>): void;
@@ -81,7 +94,15 @@ export class AgentConnection implements AgentLink {
   private paused = false;
   private closed = false;
   private helloTimer: NodeJS.Timeout | undefined;
+  private readonly limiter: FrameRateLimiter;
+  /** Reading stopped until the rate limiter's debt is repaid. */
+  private throttleTimer: NodeJS.Timeout | undefined;
+  /** Since when this connection has been over its rate limit without a break. */
+  private overSince: number | undefined;
   agentVersion = '';
+  instanceId: string | undefined;
+  helloLastSeq: number | undefined;
+  closeReason: ErrorCode | undefined;
   /** The latest heartbeat this connection received (its agent's counters and outbox). */
   lastHeartbeat: AgentMessageBody<'heartbeat'> | undefined;
 
@@ -94,7 +115,9 @@ export class AgentConnection implements AgentLink {
     private readonly hooks: ConnectionHooks,
     private readonly log: FastifyBaseLogger,
     private readonly metrics: ConnectionMetrics = NO_METRICS,
+    readonly peer: string = '',
   ) {
+    this.limiter = new FrameRateLimiter(settings.rate, Date.now());
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     socket.on('close', () => this.onClosed());
     socket.on('error', (err) => this.log.debug({ err }, 'agent socket error'));
@@ -124,7 +147,9 @@ export class AgentConnection implements AgentLink {
     if (this.closed) return;
     if (errorCode) this.sendError(errorCode, message);
     this.closed = true;
+    this.closeReason = errorCode;
     clearTimeout(this.helloTimer);
+    clearTimeout(this.throttleTimer);
     this.socket.close(code, (errorCode ?? '').slice(0, 100));
   }
 
@@ -145,8 +170,40 @@ export class AgentConnection implements AgentLink {
     this.inflight = 0;
     if (this.paused && !this.closed) {
       this.paused = false;
-      this.socket.resume();
+      if (!this.throttleTimer) this.socket.resume();
     }
+  }
+
+  /**
+   * Counts a frame against the rate limits. Within them: nothing. Over them: reading stops until
+   * the debt is repaid (the frame itself is handled: nothing read is ever dropped); the first time
+   * in a spell over the limit the agent is told with a coded error, and a spell longer than
+   * `rateLimitCloseMs` closes the connection. A spell ends at the first frame within the limits.
+   */
+  private meter(bytes: number): boolean {
+    const now = Date.now();
+    const wait = this.limiter.take(bytes, now);
+    if (wait === 0) {
+      this.overSince = undefined;
+      return true;
+    }
+    if (this.overSince === undefined) {
+      this.overSince = now;
+      this.log.warn({ agentId: this.agentId, peer: this.peer, waitMs: wait }, 'agent over its frame rate limit: reading slowed');
+      this.sendError('VIGIL_ERR_FRAME_RATE_LIMITED', `over the frame rate limit: reading paused for ${wait} ms; keep going for ${Math.round(this.settings.rateLimitCloseMs / 1000)} s and the connection is closed`);
+    } else if (now - this.overSince >= this.settings.rateLimitCloseMs) {
+      this.log.warn({ agentId: this.agentId, peer: this.peer, seconds: (now - this.overSince) / 1000 }, 'agent kept over its frame rate limit: closing');
+      this.close(CLOSE_CODES.rateLimited, 'VIGIL_ERR_FRAME_RATE_LIMITED', 'kept sending over the frame rate limit');
+      return false;
+    }
+    if (!this.throttleTimer) {
+      this.socket.pause();
+      this.throttleTimer = setTimeout(() => {
+        this.throttleTimer = undefined;
+        if (!this.closed && !this.paused) this.socket.resume();
+      }, wait);
+    }
+    return true;
   }
 
   private track(): void {
@@ -174,6 +231,7 @@ export class AgentConnection implements AgentLink {
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
     const bytes = data.length;
+    if (!this.meter(bytes)) return;
     if (isBinary) {
       this.metrics.frameReceived(undefined);
       return this.bad('VIGIL_ERR_FRAME_BINARY', 'binary frames are not accepted', bytes);
@@ -239,12 +297,15 @@ export class AgentConnection implements AgentLink {
     clearTimeout(this.helloTimer);
     this.helloDone = true;
     this.agentVersion = b.agentVersion;
+    this.instanceId = b.instanceId;
+    this.helloLastSeq = b.lastSeq;
     this.hooks.onHello(this);
   }
 
   private onClosed(): void {
     this.closed = true;
     clearTimeout(this.helloTimer);
+    clearTimeout(this.throttleTimer);
     this.hooks.onClose(this);
   }
 }

@@ -91,7 +91,11 @@ export class TestAgent {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  static async connect(wsUrl: string, token: string, hello?: { agentId: string; hostId?: string; protocolVersion?: number }): Promise<TestAgent> {
+  static async connect(
+    wsUrl: string,
+    token: string,
+    hello?: { agentId: string; hostId?: string; protocolVersion?: number; instanceId?: string; lastSeq?: number },
+  ): Promise<TestAgent> {
     const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -99,7 +103,18 @@ export class TestAgent {
     });
     const a = new TestAgent(ws);
     if (hello) {
-      a.sendRaw(JSON.stringify(agentEnvelope('hello', 0, { protocolVersion: hello.protocolVersion ?? PROTOCOL_VERSION, agentVersion: '0.1.0', agentId: hello.agentId, ...(hello.hostId ? { hostId: hello.hostId } : {}) })));
+      a.sendRaw(
+        JSON.stringify(
+          agentEnvelope('hello', 0, {
+            protocolVersion: hello.protocolVersion ?? PROTOCOL_VERSION,
+            agentVersion: '0.1.0',
+            agentId: hello.agentId,
+            ...(hello.hostId ? { hostId: hello.hostId } : {}),
+            ...(hello.instanceId ? { instanceId: hello.instanceId } : {}),
+            ...(hello.lastSeq === undefined ? {} : { lastSeq: hello.lastSeq }),
+          }),
+        ),
+      );
       await a.waitFor((f) => f.type === 'config' || a.closeCode !== undefined);
     }
     return a;

@@ -21,6 +21,7 @@ describe('PolicyDocument', () => {
         'screenlock.noncompliant': 'medium',
         'terminal.unattended': 'low',
         'agent.silent': 'medium',
+        'agent.cloned': 'high',
       },
       enabled: Object.fromEntries(RULE_IDS.map((id) => [id, true])),
       usb: { allowHubs: true, allowInternal: true, allow: [] },

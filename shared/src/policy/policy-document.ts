@@ -50,6 +50,7 @@ export const DEFAULT_SEVERITIES: Readonly<Record<RuleId, Severity>> = Object.fre
   'screenlock.noncompliant': 'medium',
   'terminal.unattended': 'low',
   'agent.silent': 'medium',
+  'agent.cloned': 'high',
 });
 
 /** Largest policy document accepted, in UTF-8 bytes (1 MiB). */
@@ -65,6 +66,7 @@ const perRule = <T extends z.ZodType>(entry: (id: RuleId) => T) =>
     'screenlock.noncompliant': entry('screenlock.noncompliant'),
     'terminal.unattended': entry('terminal.unattended'),
     'agent.silent': entry('agent.silent'),
+    'agent.cloned': entry('agent.cloned'),
   });
 
 /** A USB id of `digits` hex digits, given as a string (see the note on quoting above). */

@@ -14,6 +14,11 @@ export const HelloBody = z.object({
   hostId: z.uuid().optional(),
   /** Where the agent's outbox stands, so the collector can tell a gap from a loss. */
   lastSeq: z.number().int().min(0).optional(),
+  /**
+   * A random id the agent process picks at start (optional: older agents send none). Two processes
+   * using one token at once (a cloned machine image) show as two instance ids taking turns.
+   */
+  instanceId: z.uuid().optional(),
 });
 
 export const SnapshotBody = z.object({

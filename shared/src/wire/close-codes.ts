@@ -15,6 +15,8 @@ export const CLOSE_CODES = {
   superseded: 4409,
   /** Too many frames that could not be read. */
   tooManyBadFrames: 4429,
+  /** Frames kept arriving faster than the rate limit allows: reconnect later (the collector refuses again for a while). */
+  rateLimited: 4430,
 } as const;
 
 /** Codes after which reconnecting at once would only repeat the refusal. */

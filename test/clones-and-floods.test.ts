@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { agentEnvelope, Alert, AlertFeedFrame, CLOSE_CODES, listEnvelope, PROTOCOL_VERSION } from '@vigil/shared';
 import { Outbox } from '../agent/src/outbox/outbox.js';
-import { addSysfsDevice, loadSysfsFixture, makeSysfsRoot, removeSysfsRoots, type SysfsDevice } from '../agent/src/probes/usb/test-support/sysfs-tree.js';
-import { ADMIN_TOKEN, api, ENROL_SECRET, freePort, startAgent, startCollector, tempDir, until, type CollectorProc, type Proc } from './support/processes.js';
+import { addSysfsDevice, loadSysfsFixture, makeSysfsRoot, type SysfsDevice } from '../agent/src/probes/usb/test-support/sysfs-tree.js';
+import { cleanedAfterEach } from './support/cleanup.js';
+import { ADMIN_TOKEN, api, ENROL_SECRET, freePort, startAgent, startCollector, until, type CollectorProc, type Proc } from './support/processes.js';
 
 /**
  * Issue 9, "Reliability and security", across real processes: one agent token used by two copies
@@ -16,21 +17,7 @@ import { ADMIN_TOKEN, api, ENROL_SECRET, freePort, startAgent, startCollector, t
  * after a long time offline is not refused with the default limits.
  */
 
-const procs: Proc[] = [];
-const feeds: WebSocket[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const ws of feeds.splice(0)) ws.terminate();
-  await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
-  await removeSysfsRoots();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function scratch(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d;
-}
+const { procs, feeds, scratch } = cleanedAfterEach();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alertList = listEnvelope(Alert);

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Alert, AlertFeedFrame, Host, HostDetail, listEnvelope, UsbApproval } from '@vigil/shared';
-import { addSysfsDevice, loadSysfsFixture, makeSysfsRoot, removeSysfsDevice, removeSysfsRoots, type SysfsDevice } from '../agent/src/probes/usb/test-support/sysfs-tree.js';
-import { ADMIN_TOKEN, api, freePort, startAgent, startCollector, tempDir, until, type CollectorProc, type Proc } from './support/processes.js';
+import { addSysfsDevice, loadSysfsFixture, makeSysfsRoot, removeSysfsDevice, type SysfsDevice } from '../agent/src/probes/usb/test-support/sysfs-tree.js';
+import { cleanedAfterEach } from './support/cleanup.js';
+import { ADMIN_TOKEN, api, freePort, startAgent, startCollector, until, type CollectorProc, type Proc } from './support/processes.js';
 
 /**
  * The policy engine seen from outside: a real collector and real agents as child processes, the
@@ -12,22 +13,7 @@ import { ADMIN_TOKEN, api, freePort, startAgent, startCollector, tempDir, until,
  * every check made through the collector's REST API and its live alert feed.
  */
 
-const procs: Proc[] = [];
-const feeds: WebSocket[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const ws of feeds.splice(0)) ws.terminate();
-  await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
-  await removeSysfsRoots();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-/** A temp dir removed after the test. */
-function scratch(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d;
-}
+const { procs, feeds, scratch } = cleanedAfterEach();
 
 const hostList = listEnvelope(Host);
 const alertList = listEnvelope(Alert);

@@ -10,6 +10,13 @@ export interface AgentIdentity {
   retired: boolean;
 }
 
+/** A host's agent came (with its version) or went. */
+interface StatusChange {
+  hostId: string;
+  at: number;
+  agentVersion?: string;
+}
+
 /** Agents (one per enrolment) and their tokens, and the connection status of their hosts. */
 export class AgentsRepository {
   private readonly byTokenHash;
@@ -17,6 +24,9 @@ export class AgentsRepository {
   private readonly connected;
   private readonly disconnected;
   private readonly lastSeqOf;
+  /** Connection changes not written yet, in order (see `markConnected`). */
+  private statusChanges: StatusChange[] = [];
+  private statusTimer: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly db: Db,
@@ -52,24 +62,44 @@ export class AgentsRepository {
   }
 
   /**
-   * Connection status is written as agents come and go, outside any request: on a full or read-only
-   * disk the write is skipped (the storage is marked unavailable) rather than thrown into a socket's
-   * event handler, which would end the process.
+   * Connection status is written as agents come and go, outside any request: the changes of one
+   * turn of the event loop are written together, in order, in one transaction just after it
+   * (`setImmediate`), not one commit — one WAL sync — each: a reconnect storm of thousands of
+   * agents made as many syncs (6 % of the main process's time in a 3,000-agent ramp). Anything
+   * that reads the status from a later event (a request, an agent's next frame) sees it written.
+   * On a full or read-only disk the batch is skipped (the storage is marked unavailable) rather than
+   * thrown into a socket's event handler, which would end the process.
    */
   markConnected(hostId: string, agentVersion: string, now = Date.now()): void {
-    this.tolerant(() => this.connected.run(now, agentVersion, hostId));
+    this.queueStatus({ hostId, at: now, agentVersion });
   }
 
   markDisconnected(hostId: string, now = Date.now()): void {
-    this.tolerant(() => this.disconnected.run(now, hostId));
+    this.queueStatus({ hostId, at: now });
   }
 
-  private tolerant(write: () => unknown): void {
+  /** Writes the connection changes not written yet (the store does this before it closes). */
+  flushStatus(): void {
+    if (this.statusTimer) clearImmediate(this.statusTimer);
+    this.statusTimer = undefined;
+    const changes = this.statusChanges;
+    if (changes.length === 0) return;
+    this.statusChanges = [];
     try {
-      write();
+      this.db.transaction(() => {
+        for (const c of changes) {
+          if (c.agentVersion === undefined) this.disconnected.run(c.at, c.hostId);
+          else this.connected.run(c.at, c.agentVersion, c.hostId);
+        }
+      })();
     } catch (err) {
       if (!this.health?.failed(err)) throw err;
     }
+  }
+
+  private queueStatus(change: StatusChange): void {
+    this.statusChanges.push(change);
+    this.statusTimer ??= setImmediate(() => this.flushStatus());
   }
 
   /** After a crash no connection survives: nobody is online until they say hello again. */

@@ -67,6 +67,7 @@ export function openStore(opts: StoreOptions): Store {
   const health = new StorageHealth();
   const hosts = new HostsRepository(db, opts.silentAfterMs);
   const inventory = new SoftwareInventory(db);
+  const agents = new AgentsRepository(db, health);
   const hostState = new HostStateRepository(db, inventory);
   // Host state writes are deferred to the end of the transaction (one row write per host and batch).
   const transaction = db.transaction((fn: () => unknown) => {
@@ -94,7 +95,7 @@ export function openStore(opts: StoreOptions): Store {
     health,
     credentials: new CredentialsRepository(db),
     hosts,
-    agents: new AgentsRepository(db, health),
+    agents,
     ingest: new IngestRepository(db, hosts, inventory),
     policy: new PolicyRepository(db),
     notifications: new NotificationsRepository(db),
@@ -125,7 +126,9 @@ export function openStore(opts: StoreOptions): Store {
     },
     ping: () => (db.prepare('SELECT 1 AS ok').get() as { ok: number }).ok === 1,
     close: () => {
-      if (db.open) db.close();
+      if (!db.open) return;
+      agents.flushStatus();
+      db.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import type { SoftwareItem } from '@vigil/shared';
 import type { Policy } from '@vigil/shared/policy';
 import type { Store } from '../db/store.js';
 import type { Finding } from '../policy/finding.js';
-import { classifySoftware } from '../policy/software/classify.js';
+import { classifyList } from '../policy/software/classify.js';
 import { licenceFindings } from '../policy/software/findings.js';
 import type { AlertLifecycle } from './alert-lifecycle.js';
 
@@ -32,8 +32,7 @@ export class LicenceCounter {
   /** Sets a host's licensed titles from its whole inventory. */
   setFromItems(hostId: string, items: readonly SoftwareItem[]): void {
     const titles = new Set<string>();
-    for (const item of items) {
-      const c = classifySoftware(item, this.deps.policy().software);
+    for (const c of classifyList(items, this.deps.policy().software)) {
       if (c.status === 'licensed' && c.title !== undefined) titles.add(c.title);
     }
     this.setTitles(hostId, titles);

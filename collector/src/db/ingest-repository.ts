@@ -10,7 +10,7 @@ import type { SoftwareInventory } from './software-inventory.js';
  */
 interface StoredInventory {
   storedAs: 'software_items';
-  ids: number[];
+  ids: readonly number[];
 }
 const isStoredInventory = (v: unknown): v is StoredInventory => typeof v === 'object' && v !== null && (v as StoredInventory).storedAs === 'software_items';
 

@@ -1,6 +1,6 @@
 import type { SoftwareItem } from '@vigil/shared';
 import type { SoftwareCatalogue } from './catalogue.js';
-import { classifySoftware } from './classify.js';
+import { classifyList } from './classify.js';
 import type { LicenceUsage } from './licence-usage.js';
 
 /**
@@ -52,8 +52,10 @@ export const softwareSubject = (item: Pick<SoftwareItem, 'source' | 'name'>, tit
  */
 export function softwareFindings(items: readonly SoftwareItem[], catalogue: SoftwareCatalogue): SoftwareFinding[] {
   const byKey = new Map<string, SoftwareFinding>();
-  for (const item of items) {
-    const c = classifySoftware(item, catalogue);
+  const classified = classifyList(items, catalogue);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const c = classified[i]!;
     if (c.status !== 'prohibited' && c.status !== 'unapproved') continue;
     const rule = c.status === 'prohibited' ? 'software.prohibited' : 'software.unapproved';
     const subject = softwareSubject(item, c.title);

@@ -7,7 +7,7 @@ import { forwardLines, processStderr, processStdout } from '../log-destination.j
 import type { AgentLink, ConnectionSettings, IngestSink } from '../services/agent-connection.js';
 import type { Duplex } from 'node:stream';
 import type { NativeHandle } from './detach.js';
-import { DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type HttpMessage, type ListenMessage, type ToWorker, type WireItem } from './ipc.js';
+import { bodyFromLines, bodyLineCount, DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type HttpMessage, type ListenMessage, type ToWorker, type WireItem } from './ipc.js';
 
 /** What the pool asks of the gateway and tells it: an agent's token check, a connection for the HTTP server, and an agent connection's two moments. */
 export interface PoolHooks {
@@ -258,7 +258,7 @@ export class GatewayPool {
         }
         const m = JSON.parse(line) as FromWorker;
         if (m.t === 'in') {
-          const need = m.items.reduce((n, i) => n + ('h' in i ? 1 : 0), 0);
+          const need = m.items.reduce((n, i) => n + bodyLineCount(i), 0);
           if (need === 0) this.onInbound(worker, m.items, []);
           else awaiting = { items: m.items, bodies: [], need };
           return;
@@ -366,9 +366,10 @@ export class GatewayPool {
     for (const item of items) {
       const link = worker.links.get(item.c);
       if ('h' in item) {
-        const json = bodies[b++]!;
+        const lines = bodies.slice(b, (b += bodyLineCount(item)));
         if (!link) continue;
-        const env = { ...item.h, body: JSON.parse(json) as unknown } as AgentEnvelope;
+        const { body, json } = bodyFromLines(lines, item.l);
+        const env = { ...item.h, body } as AgentEnvelope;
         if (env.type === 'heartbeat') link.lastHeartbeat = env.body as AgentMessageBody<'heartbeat'>;
         sink.message(link, env, json);
       } else if (link) sink.reject(link, item.r);

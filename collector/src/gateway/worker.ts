@@ -15,6 +15,7 @@ import type { AckTarget } from '../services/ingest-queue.js';
 import { detachSocket, type NativeHandle } from './detach.js';
 import {
   DATA_FD,
+  bodyLines,
   readLines,
   writeLine,
   type ConnMessage,
@@ -60,13 +61,18 @@ function flushItems(): void {
   for (const item of items) {
     if ('r' in item) wire.push(item);
     else {
-      const { body: _body, ...head } = item.e;
-      wire.push({ c: item.c, h: head });
-      bodies.push(item.j);
+      const { body, ...head } = item.e;
+      const { lines, lists } = bodyLines(body);
+      wire.push(lists ? { c: item.c, h: head, l: lists } : { c: item.c, h: head });
+      for (const line of lines) bodies.push(line);
     }
   }
-  // The `in` line, then each message's body on a line of its own (see ipc.ts).
-  data.write(`${JSON.stringify({ t: 'in', items: wire } satisfies FromWorker)}\n${bodies.length ? `${bodies.join('\n')}\n` : ''}`);
+  // The `in` line, then each message's body lines (see ipc.ts); one write per line, so no string
+  // holds a whole batch of snapshots.
+  data.cork();
+  data.write(`${JSON.stringify({ t: 'in', items: wire } satisfies FromWorker)}\n`);
+  for (const line of bodies) data.write(`${line}\n`);
+  data.uncork();
 }
 
 /** Control messages go after the items before them: the main process sees one ordered stream. */
@@ -111,9 +117,9 @@ setInterval(() => {
 const connections = new Map<number, AgentConnection>();
 const ids = new WeakMap<AckTarget, number>();
 const sink: IngestSink = {
-  message(target: AckTarget, env: AgentEnvelope, json?: string) {
-    // The body crosses the pipe as its own JSON line (see ipc.ts).
-    enqueue({ c: ids.get(target)!, e: env, j: json ?? JSON.stringify(env.body) });
+  message(target: AckTarget, env: AgentEnvelope) {
+    // The body crosses the pipe as JSON lines of its own, made when the batch is sent (see ipc.ts).
+    enqueue({ c: ids.get(target)!, e: env });
   },
   reject(target: AckTarget, rejection: Rejection) {
     enqueue({ c: ids.get(target)!, r: rejection });

@@ -91,8 +91,8 @@ function insertHosts(db, hosts, now, rnd) {
       insertInventory.run(id, itemIds);
       list.push({ h, id, agentId, hostname, groups, seq: 0 });
     }
-    // Each item's install count, as the ingest path keeps it (migration 7).
-    db.prepare('UPDATE software_items SET installs = installs + ? WHERE id IN (SELECT value FROM json_each(?))').run(hosts, itemIds);
+    // Each item's install count, as the ingest path keeps it (migrations 7 and 10).
+    db.prepare('INSERT INTO software_installs (item_id, installs) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (item_id) DO UPDATE SET installs = installs + excluded.installs').run(hosts, itemIds);
   })();
   return list;
 }

@@ -57,7 +57,7 @@ const idOf = (n, v) => {
 const insertHost = db.prepare(`INSERT INTO hosts (id, hostname, platform, distro, release, arch, agent_version, first_seen_at, last_seen_at, status) VALUES (?, ?, 'linux', 'Debian GNU/Linux', '12', 'x64', ?, ?, ?, 'offline')`);
 const insertAgent = db.prepare('INSERT INTO agents (id, host_id, token_hash, created_at) VALUES (?, ?, ?, ?)');
 const insertList = db.prepare('INSERT INTO host_inventories (host_id, item_ids) VALUES (?, ?)');
-const bump = db.prepare('UPDATE software_items SET installs = installs + ? WHERE id = ?');
+const bump = db.prepare('INSERT INTO software_installs (item_id, installs) VALUES (?, ?) ON CONFLICT (item_id) DO UPDATE SET installs = installs + excluded.installs');
 const insertAlert = db.prepare(`INSERT INTO alerts (id, rule, host_id, subject, severity, status, first_seen_at, last_seen_at, updated_at) VALUES (?, 'software.unapproved', ?, ?, 'medium', 'open', ?, ?, ?)`);
 const installs = new Map();
 let packages = 0;
@@ -89,7 +89,7 @@ db.transaction(() => {
     insertList.run(id, JSON.stringify(list));
     for (let a = 0; a < h % 5; a++) insertAlert.run(uuidv7(now), id, `s${a}`, now, now, now);
   }
-  for (const [i, n] of installs) bump.run(n, i);
+  for (const [i, n] of installs) bump.run(i, n);
 })();
 const fill = performance.now() - t0;
 const distinct = ids.size;

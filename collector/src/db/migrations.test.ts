@@ -84,7 +84,8 @@ describe('migration 7', () => {
     list.run('h1', JSON.stringify([bash, vim, zoom]));
     list.run('h2', JSON.stringify([bash, zoom]));
     list.run('h3', JSON.stringify([bash, nano]));
-    migrate(db, MIGRATIONS);
+    // Up to 9: migration 10 moves the counts to software_installs (its own test below).
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 9));
     expect(db.prepare('SELECT name, installs FROM software_items ORDER BY id').all()).toEqual([
       { name: 'bash', installs: 2 },
       { name: 'vim', installs: 1 },
@@ -114,7 +115,7 @@ describe('migration 8', () => {
       CREATE TABLE item_log (id INTEGER);
       CREATE TRIGGER software_items_logged AFTER INSERT ON software_items BEGIN INSERT INTO item_log VALUES (new.id); END;
       UPDATE software_items SET installs = 4 WHERE id = 7;`);
-    migrate(db, MIGRATIONS);
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 9));
     const rows = db.prepare('SELECT id, item, item_hash, status, subject, policy_version, installs FROM software_items ORDER BY id').all();
     expect(rows).toEqual([
       { id: 3, item: bash, item_hash: itemHash(bash), status: 'approved', subject: 'dpkg:bash', policy_version: 2, installs: 0 },
@@ -127,6 +128,29 @@ describe('migration 8', () => {
     expect(plan.map((p) => p.detail).join('\n')).toContain('software_items_by_item_hash');
     db.prepare('INSERT INTO software_items (item, item_hash, source, name, arch) VALUES (?, ?, ?, ?, ?)').run('{}', itemHash('{}'), 'dpkg', 'x', '');
     expect(db.prepare('SELECT count(*) AS n FROM item_log').get()).toEqual({ n: 1 });
+  });
+});
+
+describe('migration 10', () => {
+  it('moves each item\'s installs to software_installs and drops the column, keeping every item', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 9));
+    const put = db.prepare('INSERT INTO software_items (id, item, item_hash, source, name, arch, installs) VALUES (?, ?, 0, ?, ?, ?, ?)');
+    put.run(3, '{"name":"bash"}', 'dpkg', 'bash', 'amd64', 2);
+    put.run(7, '{"name":"zoom"}', 'dpkg', 'zoom', 'amd64', 0);
+    put.run(9, '{"name":"vim"}', 'dpkg', 'vim', 'amd64', 5);
+    migrate(db, MIGRATIONS);
+    expect(db.prepare('SELECT item_id, installs FROM software_installs ORDER BY item_id').all()).toEqual([
+      { item_id: 3, installs: 2 },
+      { item_id: 9, installs: 5 },
+    ]);
+    expect(db.prepare('SELECT id, name FROM software_items ORDER BY id').all()).toEqual([
+      { id: 3, name: 'bash' },
+      { id: 7, name: 'zoom' },
+      { id: 9, name: 'vim' },
+    ]);
+    const columns = (db.prepare("SELECT name FROM pragma_table_info('software_items')").all() as { name: string }[]).map((r) => r.name);
+    expect(columns).not.toContain('installs');
   });
 });
 

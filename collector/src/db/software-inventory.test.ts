@@ -128,7 +128,7 @@ describe('SoftwareInventory', () => {
     /** Installs as stored, by item name and version. */
     const installs = () =>
       Object.fromEntries(
-        (store.db.prepare('SELECT name, item, installs FROM software_items ORDER BY id').all() as { name: string; item: string; installs: number }[]).map((r) => [
+        (store.db.prepare('SELECT i.name, i.item, coalesce(n.installs, 0) AS installs FROM software_items i LEFT JOIN software_installs n ON n.item_id = i.id ORDER BY i.id').all() as { name: string; item: string; installs: number }[]).map((r) => [
           `${r.name} ${(JSON.parse(r.item) as SoftwareItem).version}`,
           r.installs,
         ]),

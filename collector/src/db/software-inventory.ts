@@ -42,7 +42,7 @@ interface KnownItem extends ItemRow {
 interface OpenList {
   ids: Set<number>;
   byIdentity: Map<string, number>;
-  /** Whether the host's items are counted in `software_items.installs` (false once it is retired). */
+  /** Whether the host's items are counted in `software_installs` (false once it is retired). */
   counted: boolean;
 }
 
@@ -133,10 +133,15 @@ export class SoftwareInventory {
       ),
       licensed: db.prepare<[string], { subject: string }>(`SELECT DISTINCT i.subject ${ITEMS} WHERE h.host_id = ? AND i.status = 'licensed'`),
       list: db.prepare<[string], { item_ids: string; counted: number }>('SELECT item_ids, counted FROM host_inventories WHERE host_id = ?'),
-      bump: db.prepare<[number, number]>('UPDATE software_items SET installs = installs + ? WHERE id = ?'),
-      bumpMany: db.prepare<[number, string]>('UPDATE software_items SET installs = installs + ? WHERE id IN (SELECT value FROM json_each(?))'),
+      // software_installs (migration 10): a row per item from its first install.
+      bump: db.prepare<[number, number]>(
+        'INSERT INTO software_installs (item_id, installs) VALUES (?, ?) ON CONFLICT (item_id) DO UPDATE SET installs = installs + excluded.installs',
+      ),
+      bumpMany: db.prepare<[number, string]>(
+        'INSERT INTO software_installs (item_id, installs) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (item_id) DO UPDATE SET installs = installs + excluded.installs',
+      ),
       uncountAll: db.prepare<[string]>(
-        'UPDATE software_items SET installs = installs - 1 WHERE id IN (SELECT j.value FROM host_inventories h, json_each(h.item_ids) j WHERE h.host_id = ? AND h.counted = 1)',
+        'UPDATE software_installs SET installs = installs - 1 WHERE item_id IN (SELECT j.value FROM host_inventories h, json_each(h.item_ids) j WHERE h.host_id = ? AND h.counted = 1)',
       ),
       markUncounted: db.prepare<[string]>('UPDATE host_inventories SET counted = 0 WHERE host_id = ?'),
       setList: db.prepare<[string, string]>('INSERT INTO host_inventories (host_id, item_ids) VALUES (?, ?) ON CONFLICT (host_id) DO UPDATE SET item_ids = excluded.item_ids'),
@@ -298,7 +303,7 @@ export class SoftwareInventory {
   /** One more (or fewer) counted host has item `id`: summed, written by `flush` (at once outside a transaction). */
   private count(id: number, delta: number): void {
     if (!this.db.inTransaction) {
-      this.s.bump.run(delta, id);
+      this.s.bump.run(id, delta);
       return;
     }
     const n = (this.counts.get(id) ?? 0) + delta;

@@ -9,7 +9,7 @@ export interface StoredSoftwareGroup {
 }
 
 /**
- * The fleet's software, read from `software_items` alone: each distinct item's `installs` is kept
+ * The fleet's software, read from `software_items` and `software_installs`: each distinct item's installs are kept
  * by the ingest path (`SoftwareInventory`), so counting titles never reads a host's inventory.
  * Which hosts have some items is the one question that needs the inventories; it is answered a
  * bounded slice at a time (`hostsWithItems`).
@@ -24,14 +24,16 @@ export class SoftwareRepository {
   ) {
     this.s = {
       groups: db.prepare<[number], StoredSoftwareGroup>(
-        `SELECT subject, status, sum(installs) AS installs, count(*) AS packages FROM software_items
-         WHERE installs > 0 AND policy_version = ? AND subject IS NOT NULL AND status IS NOT NULL GROUP BY subject, status`,
+        `SELECT i.subject, i.status, sum(n.installs) AS installs, count(*) AS packages FROM software_installs n JOIN software_items i ON i.id = n.item_id
+         WHERE n.installs > 0 AND i.policy_version = ? AND i.subject IS NOT NULL AND i.status IS NOT NULL GROUP BY i.subject, i.status`,
       ),
       stale: db.prepare<[number], { id: number; installs: number }>(
-        'SELECT id, installs FROM software_items WHERE installs > 0 AND (policy_version IS NOT ? OR subject IS NULL OR status IS NULL)',
+        'SELECT i.id, n.installs FROM software_installs n JOIN software_items i ON i.id = n.item_id WHERE n.installs > 0 AND (i.policy_version IS NOT ? OR i.subject IS NULL OR i.status IS NULL)',
       ),
       items: db.prepare<[string], { id: number; item: string }>('SELECT id, item FROM software_items WHERE id IN (SELECT value FROM json_each(?))'),
-      idsOf: db.prepare<[number, string, string], { id: number }>('SELECT id FROM software_items WHERE installs > 0 AND policy_version = ? AND subject = ? AND status = ?'),
+      idsOf: db.prepare<[number, string, string], { id: number }>(
+        'SELECT i.id FROM software_installs n JOIN software_items i ON i.id = n.item_id WHERE n.installs > 0 AND i.policy_version = ? AND i.subject = ? AND i.status = ?',
+      ),
       seats: db.prepare<[], { title: string; n: number }>('SELECT title, count(*) AS n FROM host_licensed_titles GROUP BY title'),
       seatHolders: db.prepare<[string, string, number], { id: string; hostname: string }>(
         'SELECT l.host_id AS id, h.hostname FROM host_licensed_titles l JOIN hosts h ON h.id = l.host_id WHERE l.title = ? AND l.host_id > ? ORDER BY l.host_id LIMIT ?',

@@ -24,7 +24,7 @@ interface Classified {
  * package no title covers (`<source>:<name>`), with its installs, where it stands under the policy
  * in force and, for licensed titles, seats against the hosts holding one.
  *
- * Installs come from `software_items.installs` grouped by the classification stored with each
+ * Installs come from `software_installs` grouped by the classification stored with each
  * item. Items stored under an older policy version (the engine re-classifies them host by host
  * after a change) are classified here, each once per policy version, so the page is right at once.
  */

@@ -1,6 +1,7 @@
 import type { SoftwareItem } from '@vigil/shared';
 import type { Db } from './database.js';
 import { itemHash } from './item-hash.js';
+import { itemKey } from '../policy/software/item-key.js';
 
 /** How the policy in force sees one package: its catalogue status and the alert subject it falls under. */
 export interface SoftwareClassifier {
@@ -83,8 +84,8 @@ const LIST_CACHE_MAX = 32;
  * everything (`forgetCache`).
  */
 export class SoftwareInventory {
-  /** Item ids by their JSON. */
-  private readonly idByText = new Map<string, number>();
+  /** Item ids by their key (`itemKey`: one-to-one with the item's fields, cheaper than its JSON). */
+  private readonly idByKey = new Map<string, number>();
   /** Items by id. */
   private readonly known = new Map<number, KnownItem>();
   /**
@@ -396,7 +397,7 @@ export class SoftwareInventory {
     // Between transactions nothing relies on what is remembered: start afresh when it is too much.
     if (this.known.size > ITEM_CACHE_MAX) {
       this.known.clear();
-      this.idByText.clear();
+      this.idByKey.clear();
     }
   }
 
@@ -449,14 +450,14 @@ export class SoftwareInventory {
   /** Forgets the remembered items (a savepoint rolled back: items inserted in it are gone). */
   forgetItems(): void {
     this.resolvedLists = new WeakMap();
-    this.idByText.clear();
+    this.idByKey.clear();
     this.known.clear();
   }
 
   /** Remembers an item (bounded: see `endTransaction`). */
-  private remember(item: KnownItem, text?: string): void {
+  private remember(item: KnownItem, key?: string): void {
     this.known.set(item.id, item);
-    if (text !== undefined) this.idByText.set(text, item.id);
+    if (key !== undefined) this.idByKey.set(key, item.id);
   }
 
   /**
@@ -464,10 +465,11 @@ export class SoftwareInventory {
    * stored under another version is re-classified (for every host that has it).
    */
   private resolve(item: SoftwareItem, classifier: SoftwareClassifier | undefined): { row: ItemRow; classification: { status: string; subject: string } | undefined } {
-    const text = JSON.stringify(item);
-    const cachedId = this.idByText.get(text);
+    const key = itemKey(item);
+    const cachedId = this.idByKey.get(key);
     let row: KnownItem | undefined = cachedId === undefined ? undefined : this.known.get(cachedId);
     if (!row) {
+      const text = JSON.stringify(item);
       const hash = itemHash(text);
       const stored = this.s.itemByText.get(hash, text);
       if (stored) row = { ...stored, identity: identityOf(item) };
@@ -476,13 +478,13 @@ export class SoftwareInventory {
         const id = Number(this.s.insertItem.run(text, hash, item.source, item.name, item.arch ?? '', c?.status ?? null, c?.subject ?? null, classifier?.version ?? null).lastInsertRowid);
         row = { id, status: c?.status ?? null, subject: c?.subject ?? null, policy_version: classifier?.version ?? null, identity: identityOf(item) };
       }
-      this.remember(row, text);
+      this.remember(row, key);
     }
     if (classifier && (row.policy_version !== classifier.version || row.status === null || row.subject === null)) {
       const c = classifier.classify(item);
       this.s.classifyItem.run(c.status, c.subject, classifier.version, row.id);
       row = { ...row, status: c.status, subject: c.subject, policy_version: classifier.version };
-      this.remember(row, text);
+      this.remember(row, key);
     }
     const classification = classifier && row.status !== null && row.subject !== null ? { status: row.status, subject: row.subject } : undefined;
     return { row, classification };

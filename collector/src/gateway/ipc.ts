@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
-import type { AgentEnvelope, CollectorMessageType, ErrorCode } from '@vigil/shared';
+import type { AgentEnvelope, CollectorMessageType, ErrorCode, SoftwareItem } from '@vigil/shared';
 import type { Rejection } from '../db/ingest-repository.js';
+import { itemKey, sharedItem } from '../policy/software/item-key.js';
 import type { ConnectionSettings } from '../services/agent-connection.js';
 
 /*
@@ -92,16 +93,16 @@ export type ToWorker =
 /**
  * One accepted message or one rejection (`r`) of connection `c`. On the pipe a message's envelope
  * goes without its body (`h`), and the `in` line is followed by the lines of each message's body
- * (`bodyLines`): its JSON as the worker serialised it, which the main process stores as it is — a
+ * (`BodyEncoder`): its JSON as the worker serialised it, which the main process stores as it is — a
  * snapshot's thousands of packages are neither escaped into a string nor serialised twice. A body
- * with a long list goes as several lines (`l`: which lists, in how many parts).
+ * with a package list goes as several lines (`l`: which lists, in how many parts).
  */
 export type InboundItem = { c: number; e: AgentEnvelope } | { c: number; r: Rejection };
-export type WireItem = { c: number; h: Omit<AgentEnvelope, 'body'>; l?: [list: SplitList, parts: number][] } | { c: number; r: Rejection };
+export type WireItem = { c: number; h: Omit<AgentEnvelope, 'body'>; l?: [list: ItemList, parts: number][] } | { c: number; r: Rejection };
 
-/** The lists a body may carry in parts (a fixed set: the key is assigned on the main process's side). */
-const SPLIT_LISTS = ['software', 'installed', 'removed'] as const;
-type SplitList = (typeof SPLIT_LISTS)[number];
+/** The package lists of each message type (the shared schemas make each an array of `SoftwareItem`). */
+const ITEM_LISTS: Partial<Record<AgentEnvelope['type'], readonly ItemList[]>> = { snapshot: ['software'], 'software.changed': ['installed', 'removed'] };
+type ItemList = 'software' | 'installed' | 'removed';
 /**
  * Items of a list per line. Each line becomes one string in the main process, and a string over
  * V8's largest regular object (128 KB) is allocated on pages of its own: on this machine a 220 KB
@@ -109,21 +110,52 @@ type SplitList = (typeof SPLIT_LISTS)[number];
  * time in a fleet ramp. 300 packages are ~45 KB of JSON.
  */
 export const LIST_PART_ITEMS = 300;
+/** A list shorter than this goes inside the body's JSON (a software diff of a package or two). */
+export const LIST_MIN_ITEMS = 16;
+/**
+ * Distinct items in the dictionary of one worker's pipe. Each side holds as many (the main process
+ * each item once with its keys: ~0.5 KB), so a flood of made-up packages costs at most ~25 MB per
+ * worker; when it is full both sides start it afresh at the same item.
+ */
+export const DICTIONARY_ITEMS = 50_000;
 
-/** A body as lines: its JSON, or, when it has a list longer than a part, the body without those lists, then each list in parts. */
-export function bodyLines(body: unknown): { lines: string[]; lists?: [SplitList, number][] } {
-  const record = body as Record<string, unknown>;
-  const long = SPLIT_LISTS.filter((k) => Object.hasOwn(record, k) && Array.isArray(record[k]) && (record[k] as unknown[]).length > LIST_PART_ITEMS);
-  if (long.length === 0) return { lines: [JSON.stringify(body)] };
-  const lines = [JSON.stringify({ ...record, ...Object.fromEntries(long.map((k) => [k, []])) })];
-  const lists: [SplitList, number][] = [];
-  for (const k of long) {
-    const list = record[k] as unknown[];
-    let parts = 0;
-    for (let i = 0; i < list.length; i += LIST_PART_ITEMS, parts++) lines.push(JSON.stringify(list.slice(i, i + LIST_PART_ITEMS)));
-    lists.push([k, parts]);
+/**
+ * The worker's end of the package dictionary. A fleet installs the same packages on host after
+ * host: the first time a worker sends an item it goes whole and both ends give it the next number;
+ * after that the number goes. The main process then neither parses nor looks up a package it has
+ * seen (JSON parsing, key building and cache lookups of every package of every snapshot were ~40 %
+ * of its time in a fleet ramp); the worker, on another core, does the lookups.
+ */
+export class BodyEncoder {
+  private readonly numbers = new Map<string, number>();
+
+  constructor(private readonly capacity = DICTIONARY_ITEMS) {}
+
+  /** A body as lines: its JSON, or the body without its package lists, then each list in parts. */
+  lines(type: AgentEnvelope['type'], body: unknown): { lines: string[]; lists?: [ItemList, number][] } {
+    const record = body as Record<string, unknown>;
+    const long = (ITEM_LISTS[type] ?? []).filter((k) => Array.isArray(record[k]) && (record[k] as unknown[]).length >= LIST_MIN_ITEMS);
+    if (long.length === 0) return { lines: [JSON.stringify(body)] };
+    const lines = [JSON.stringify({ ...record, ...Object.fromEntries(long.map((k) => [k, []])) })];
+    const lists: [ItemList, number][] = [];
+    for (const k of long) {
+      const list = record[k] as SoftwareItem[];
+      let parts = 0;
+      for (let i = 0; i < list.length; i += LIST_PART_ITEMS, parts++) lines.push(JSON.stringify(list.slice(i, i + LIST_PART_ITEMS).map((item) => this.encode(item))));
+      lists.push([k, parts]);
+    }
+    return { lines, lists };
   }
-  return { lines, lists };
+
+  /** The item's number, or the item itself the first time (numbered then, in the order sent). */
+  private encode(item: SoftwareItem): number | SoftwareItem {
+    const key = itemKey(item);
+    const known = this.numbers.get(key);
+    if (known !== undefined) return known;
+    if (this.numbers.size === this.capacity) this.numbers.clear();
+    this.numbers.set(key, this.numbers.size);
+    return item;
+  }
 }
 
 /** How many body lines follow an `in` line for this item. */
@@ -133,20 +165,43 @@ export function bodyLineCount(item: WireItem): number {
 }
 
 /**
- * A body from its lines (`bodyLines`), and its JSON when it came as one line. Only the known list
- * keys are assigned, each an array (the lines come from our own worker, but the key is checked).
+ * The main process's end of one worker's package dictionary (`BodyEncoder`): every body of that
+ * worker must be decoded, in order, whether or not its connection is still there.
  */
-export function bodyFromLines(lines: readonly string[], lists: readonly [SplitList, number][] | undefined): { body: unknown; json?: string } {
-  if (!lists?.length) return { body: JSON.parse(lines[0]!) as unknown, json: lines[0]! };
-  const body = JSON.parse(lines[0]!) as Record<string, unknown>;
-  let at = 1;
-  for (const [k, parts] of lists) {
-    if (!SPLIT_LISTS.includes(k)) throw new Error(`gateway worker sent a list that is never split: ${String(k)}`);
-    const list: unknown[] = [];
-    for (let i = 0; i < parts; i++) for (const x of JSON.parse(lines[at++]!) as unknown[]) list.push(x);
-    body[k] = list;
+export class BodyDecoder {
+  private items: SoftwareItem[] = [];
+
+  constructor(private readonly capacity = DICTIONARY_ITEMS) {}
+
+  /**
+   * A body from its lines, and its JSON when it came as one line. Only the package lists of the
+   * message's type are assigned (the lines come from our own worker, but the key is checked); their
+   * items are shared by every list that has them, so they are frozen (`sharedItem`).
+   */
+  body(type: AgentEnvelope['type'], lines: readonly string[], lists: readonly [ItemList, number][] | undefined): { body: unknown; json?: string } {
+    if (!lists?.length) return { body: JSON.parse(lines[0]!) as unknown, json: lines[0]! };
+    const body = JSON.parse(lines[0]!) as Record<string, unknown>;
+    let at = 1;
+    for (const [k, parts] of lists) {
+      if (!ITEM_LISTS[type]?.includes(k)) throw new Error(`gateway worker sent a package list ${String(k)} for ${type}, which has none`);
+      const list: SoftwareItem[] = [];
+      for (let i = 0; i < parts; i++) for (const x of JSON.parse(lines[at++]!) as (number | SoftwareItem)[]) list.push(this.decode(x));
+      body[k] = list;
+    }
+    return { body };
   }
-  return { body };
+
+  private decode(x: number | SoftwareItem): SoftwareItem {
+    if (typeof x === 'number') {
+      const item = this.items[x];
+      if (!item) throw new Error(`gateway worker sent package number ${x}, which it never defined`);
+      return item;
+    }
+    if (this.items.length === this.capacity) this.items = [];
+    const item = sharedItem(x);
+    this.items.push(item);
+    return item;
+  }
 }
 
 /** Worker → main process, over the data pipe. */

@@ -7,7 +7,7 @@ import { forwardLines, processStderr, processStdout } from '../log-destination.j
 import type { AgentLink, ConnectionSettings, IngestSink } from '../services/agent-connection.js';
 import type { Duplex } from 'node:stream';
 import type { NativeHandle } from './detach.js';
-import { bodyFromLines, bodyLineCount, DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type HttpMessage, type ListenMessage, type ToWorker, type WireItem } from './ipc.js';
+import { BodyDecoder, bodyLineCount, DATA_FD, readLines, writeLine, type ConnMessage, type FrameCounts, type FromWorker, type HttpMessage, type ListenMessage, type ToWorker, type WireItem } from './ipc.js';
 
 /** What the pool asks of the gateway and tells it: an agent's token check, a connection for the HTTP server, and an agent connection's two moments. */
 export interface PoolHooks {
@@ -99,6 +99,10 @@ class RemoteConnection implements AgentLink {
 /** One worker process and the connections it holds. */
 class GatewayWorker {
   readonly links = new Map<number, RemoteConnection>();
+  /** Its end of the package dictionary of the data pipe (a replacement worker starts afresh). */
+  readonly decoder = new BodyDecoder();
+  /** It sent what could not be read: killed, and nothing more from it is read. */
+  unreadable = false;
   ready = false;
   /** From the worker's latest report (every second). */
   rssBytes = 0;
@@ -362,13 +366,26 @@ export class GatewayPool {
   /** A worker's accepted messages (each with its body's JSON) and rejections, to the ingest queue. */
   private onInbound(worker: GatewayWorker, items: WireItem[], bodies: string[]): void {
     const sink = this.opts.sink;
+    if (worker.unreadable) return;
     let b = 0;
     for (const item of items) {
       const link = worker.links.get(item.c);
       if ('h' in item) {
         const lines = bodies.slice(b, (b += bodyLineCount(item)));
+        // Decoded even when the connection is gone: the dictionary follows every body in order.
+        let decoded: { body: unknown; json?: string };
+        try {
+          decoded = worker.decoder.body(item.h.type, lines, item.l);
+        } catch (err) {
+          // Out of step with the worker: nothing more from it can be read. It is replaced (its
+          // agents reconnect and resend what was not acknowledged).
+          this.opts.log.error({ err, worker: worker.index }, 'gateway worker sent a body that cannot be read: restarting it');
+          worker.unreadable = true;
+          worker.child.kill();
+          return;
+        }
         if (!link) continue;
-        const { body, json } = bodyFromLines(lines, item.l);
+        const { body, json } = decoded;
         const env = { ...item.h, body } as AgentEnvelope;
         if (env.type === 'heartbeat') link.lastHeartbeat = env.body as AgentMessageBody<'heartbeat'>;
         sink.message(link, env, json);

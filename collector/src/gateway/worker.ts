@@ -15,7 +15,7 @@ import type { AckTarget } from '../services/ingest-queue.js';
 import { detachSocket, type NativeHandle } from './detach.js';
 import {
   DATA_FD,
-  bodyLines,
+  BodyEncoder,
   readLines,
   writeLine,
   type ConnMessage,
@@ -51,6 +51,9 @@ const send = (m: FromWorker): boolean => (dataOpen ? writeLine(data, m) : false)
 let pending: InboundItem[] = [];
 let flushScheduled = false;
 
+/** This end of the data pipe's package dictionary (see ipc.ts). */
+const encoder = new BodyEncoder();
+
 function flushItems(): void {
   flushScheduled = false;
   if (!pending.length || !dataOpen) return;
@@ -62,7 +65,7 @@ function flushItems(): void {
     if ('r' in item) wire.push(item);
     else {
       const { body, ...head } = item.e;
-      const { lines, lists } = bodyLines(body);
+      const { lines, lists } = encoder.lines(head.type, body);
       wire.push(lists ? { c: item.c, h: head, l: lists } : { c: item.c, h: head });
       for (const line of lines) bodies.push(line);
     }

@@ -85,3 +85,22 @@ describe('classifySoftware', () => {
     expect(classifySoftware(item({ name: 'Microsoft Edge', source: 'registry', publisher: 'Microsoft Corporation' }), empty).status).toBe('approved');
   });
 });
+
+describe('classifySoftware: what it remembers', () => {
+  it('never answers for one item with what it found for another whose fields join to the same text', () => {
+    const strict = SoftwareCatalogue.parse({
+      titles: [
+        { title: 'Tor', match: { name: 'tor' }, status: 'prohibited' },
+        { title: 'Signed x', match: { name: 'x', publisher: '*' }, status: 'approved' },
+      ],
+    });
+    // Joined with a separator, both are dpkg / tor / 1 / 2: the first must not decide the second.
+    const decoy = item({ name: 'tor\u00001', version: '2' });
+    const tor = item({ name: 'tor', version: '1\u00002' });
+    expect(classifySoftware(decoy, strict).status).toBe('unapproved');
+    expect(classifySoftware(tor, strict)).toMatchObject({ status: 'prohibited', title: 'Tor' });
+    // An empty publisher is a publisher; a missing one is not.
+    expect(classifySoftware(item({ name: 'x', publisher: '' }), strict).status).toBe('approved');
+    expect(classifySoftware(item({ name: 'x' }), strict).status).toBe('unapproved');
+  });
+});

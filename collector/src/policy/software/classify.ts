@@ -1,6 +1,7 @@
 import type { SoftwareItem } from '@vigil/shared';
 import type { CatalogueStatus, CatalogueTitle, SoftwareCatalogue } from './catalogue.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
+import { classificationKey } from './item-key.js';
 import { osVendorOf } from './os-vendor.js';
 import { comparatorFor } from './version-compare.js';
 import { parseVersionRange, satisfies, type VersionRange } from './version-range.js';
@@ -106,7 +107,7 @@ const MEMO_MAX = 200_000;
 export function classifySoftware(item: SoftwareItem, catalogue: SoftwareCatalogue): SoftwareClassification {
   let cache = memo.get(catalogue);
   if (!cache) memo.set(catalogue, (cache = new Map()));
-  const key = `${item.source}\u0000${item.name}\u0000${item.version}\u0000${item.publisher ?? ''}`;
+  const key = classificationKey(item);
   const known = cache.get(key);
   if (known) return known;
   const result = classifyUncached(item, catalogue);

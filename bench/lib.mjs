@@ -43,6 +43,8 @@ export async function startCollector(dataDir, extraArgs = [], { nodeArgs = [] } 
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await awaitStdout(child, /"url":"(http:\/\/[^"]+)","dataDir"/, 'collector');
+  // The collector's log (JSON lines) is read and dropped, unless VIGIL_BENCH_COLLECTOR_LOG names a file for it.
+  if (process.env.VIGIL_BENCH_COLLECTOR_LOG) child.stdout.pipe(fs.createWriteStream(process.env.VIGIL_BENCH_COLLECTOR_LOG, { flags: 'a' }));
   return { child, url, pid: child.pid, startMs: +(performance.now() - t0).toFixed(0) };
 }
 

@@ -43,6 +43,7 @@ export interface AppOptions {
   /** Overrides for the agent gateway's limits (tests use small ones). */
   gateway?: {
     maxBadFrames?: number;
+    headTimeoutMs?: number;
     helloTimeoutMs?: number;
     maxInflight?: number;
     maxConnectionsPerProcess?: number;

@@ -190,7 +190,7 @@ class SimAgent {
       headers: { authorization: `Bearer ${this.creds.agentToken}` },
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
-      handshakeTimeout: 15_000,
+      handshakeTimeout: 30_000, // as the agent (agent/src/transport/collector-link.ts)
       ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });
     this.ws = ws;

@@ -132,7 +132,9 @@ export class CollectorLink {
       headers: { authorization: `Bearer ${this.o.agentToken}` },
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
-      handshakeTimeout: 15_000,
+      // A collector answering a reconnect storm of its whole fleet may take a while: a handshake
+      // given up early comes back as another one (the collector holds a hello 30 s).
+      handshakeTimeout: 30_000,
       ...(this.o.ca ? { ca: this.o.ca } : {}),
     });
     this.ws = ws;

@@ -49,6 +49,8 @@ interface OpenList {
 
 /** A package's identity, as agents diff inventories: source + name + architecture. */
 const identityKey = (source: string, name: string, arch: string) => `${source}\u0000${name}\u0000${arch}`;
+/** Whether a row is classified under the classifier's version. */
+const isCurrent = (row: ItemRow, classifier: SoftwareClassifier): boolean => row.policy_version === classifier.version && row.status !== null && row.subject !== null;
 const identityOf = (i: Pick<SoftwareItem, 'source' | 'name' | 'arch'>) => identityKey(i.source, i.name, i.arch ?? '');
 
 /** Distinct items remembered in memory (id, identity and classification), at most. */
@@ -413,12 +415,21 @@ export class SoftwareInventory {
   private resolveList(items: readonly SoftwareItem[], classifier: SoftwareClassifier | undefined): readonly number[] {
     let ids = this.resolvedLists.get(items);
     if (!ids) {
-      ids = items.map((item) => this.resolve(item, classifier).row.id);
+      const out: number[] = new Array<number>(items.length);
+      for (let i = 0; i < items.length; i++) {
+        // Most items of a list are known and classified under the version in force: their id
+        // without the rest of resolve (or the object it returns).
+        const item = items[i]!;
+        const id = this.idByKey.get(itemKey(item));
+        const row = id === undefined ? undefined : this.known.get(id);
+        out[i] = row && (!classifier || isCurrent(row, classifier)) ? row.id : this.resolve(item, classifier).row.id;
+      }
+      ids = out;
       this.resolvedLists.set(items, ids);
     } else if (classifier) {
       for (let i = 0; i < ids.length; i++) {
         const row = this.row(ids[i]!);
-        if (row.policy_version !== classifier.version || row.status === null || row.subject === null) this.resolve(items[i]!, classifier);
+        if (!isCurrent(row, classifier)) this.resolve(items[i]!, classifier);
       }
     }
     return ids;
@@ -480,7 +491,7 @@ export class SoftwareInventory {
       }
       this.remember(row, key);
     }
-    if (classifier && (row.policy_version !== classifier.version || row.status === null || row.subject === null)) {
+    if (classifier && !isCurrent(row, classifier)) {
       const c = classifier.classify(item);
       this.s.classifyItem.run(c.status, c.subject, classifier.version, row.id);
       row = { ...row, status: c.status, subject: c.subject, policy_version: classifier.version };

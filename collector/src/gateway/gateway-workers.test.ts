@@ -203,8 +203,8 @@ describe('gateway workers accepting connections', () => {
 });
 
 describe('gateway workers under slow and idle connections', () => {
-  it('drop a connection whose request head does not arrive within the hello timeout, and keep serving others meanwhile', async () => {
-    const quick = await startHarness({ gatewayWorkers: 2, gateway: { helloTimeoutMs: 300 } });
+  it('drop a connection whose request head does not arrive within the head timeout, and keep serving others meanwhile', async () => {
+    const quick = await startHarness({ gatewayWorkers: 2, gateway: { headTimeoutMs: 300 } });
     try {
       const port = quick.app.gateway.port!;
       const idle = await Promise.all(

@@ -251,15 +251,19 @@ function toMain(socket: Socket, head: Buffer): void {
 /** A new connection on the shared listening socket: read its first request head, then keep it or pass it on. */
 function route(socket: Socket): void {
   let head: Buffer = Buffer.alloc(0);
-  // A connection that has not sent its whole request head in the hello timeout (10 s) is dropped:
-  // slow heads (slowloris) cannot pile up here.
-  const timer = setTimeout(() => socket.destroy(), settings?.helloTimeoutMs ?? 10_000);
+  // A connection that has not sent its whole request head in the head timeout (10 s) is dropped:
+  // slow heads (slowloris) cannot pile up here. Timers run before I/O in a turn of the event loop:
+  // after a stall (a reconnect storm) the head may be waiting unread, so the verdict waits for the
+  // I/O phase (setImmediate runs after it).
+  let headRead = false;
+  const timer = setTimeout(() => setImmediate(() => headRead || socket.destroy()), settings?.headTimeoutMs ?? 10_000);
   const onError = () => socket.destroy();
   const onClose = () => clearTimeout(timer);
   const onData = (chunk: Buffer) => {
     head = head.length ? Buffer.concat([head, chunk]) : chunk;
     const end = head.indexOf('\r\n\r\n');
     if (end < 0 && head.length < MAX_HEAD_BYTES) return;
+    headRead = true;
     clearTimeout(timer);
     socket.off('data', onData);
     socket.off('error', onError);

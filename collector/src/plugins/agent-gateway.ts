@@ -49,7 +49,7 @@ declare module 'fastify' {
   }
 }
 
-type DefaultedSettings = 'maxBadFrames' | 'helloTimeoutMs' | 'maxInflight' | 'rate' | 'rateLimitCloseMs';
+type DefaultedSettings = 'maxBadFrames' | 'headTimeoutMs' | 'helloTimeoutMs' | 'maxInflight' | 'rate' | 'rateLimitCloseMs';
 export type GatewayOptions = Omit<ConnectionSettings, DefaultedSettings> &
   Partial<Pick<ConnectionSettings, DefaultedSettings>> & {
     /** Connection attempts one agent token may make per minute, and at once (0: no limit). */
@@ -92,7 +92,7 @@ export const agentGatewayPlugin = fp(
     /** Agent sockets in this process (without workers), hello or not. */
     let localSockets = 0;
     let warnedAt = 0;
-    const settings: ConnectionSettings = { maxBadFrames: 20, helloTimeoutMs: 10_000, maxInflight: 1000, rate: DEFAULT_FRAME_RATE, rateLimitCloseMs: 60_000, ...limits };
+    const settings: ConnectionSettings = { maxBadFrames: 20, headTimeoutMs: 10_000, helloTimeoutMs: 30_000, maxInflight: 1000, rate: DEFAULT_FRAME_RATE, rateLimitCloseMs: 60_000, ...limits };
     const connections = new Map<string, AgentLink>();
     const engine = app.engine;
     const metrics = app.metrics;

@@ -24,6 +24,13 @@ export interface ConnectionSettings {
   maxFrameBytes: number;
   /** Unreadable frames tolerated before the stream is closed. */
   maxBadFrames: number;
+  /** A connection whose request head has not all come this long after it was accepted is dropped (slow heads: slowloris). */
+  headTimeoutMs: number;
+  /**
+   * An authenticated connection that has not said hello this long after its handshake is closed.
+   * Longer than the head's: in a reconnect storm of tens of thousands of agents a busy gateway
+   * process reads a hello late, and every connection closed for it comes back as another handshake.
+   */
   helloTimeoutMs: number;
   /** Frames waiting for commit before this connection stops reading. */
   maxInflight: number;

@@ -1,6 +1,7 @@
 import type { SoftwareItem } from '@vigil/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hostFacts } from '../test-support/harness.js';
+import { sharedItem } from '../policy/software/item-key.js';
 import { SoftwareInventory, type SoftwareClassifier } from './software-inventory.js';
 import { listHasAny } from './software-repository.js';
 import { openStore, type Store } from './store.js';
@@ -114,6 +115,37 @@ describe('SoftwareInventory', () => {
     store.transaction(() => inventory.applyDiff(h1, [], [pkg('vim', '9.0')], c));
     expect(inventory.items(h1)).toEqual([pkg('bash', '5.2'), pkg('vim', '9.0')]);
     expect(count('software_items')).toBe(2);
+  });
+  it('gives a package shared by many lists (the gateway dictionary) its stored id, never one a rollback took back', () => {
+    const c = classifier(1);
+    const zoom = sharedItem(pkg('zoom', '5.17'));
+    const bash = sharedItem(pkg('bash', '5.2'));
+    // zoom is inserted in a transaction that rolls back: the id it was given is gone.
+    expect(() =>
+      store.transaction(() => {
+        inventory.replace(h1, [bash, zoom], c);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    inventory.forgetCache();
+    store.transaction(() => inventory.replace(h2, [zoom], c));
+    store.transaction(() => inventory.replace(h1, [zoom, bash], c));
+    inventory.endTransaction();
+    expect(inventory.items(h2)).toEqual([pkg('zoom', '5.17')]);
+    expect(inventory.items(h1)).toEqual([pkg('bash', '5.2'), pkg('zoom', '5.17')]);
+    expect(count('software_items')).toBe(2);
+    // Another inventory (another store) in the same process keeps its own ids for the same objects.
+    const other = openStore({ dataDir: ':memory:', silentAfterMs: 60_000 });
+    try {
+      const otherInventory = new SoftwareInventory(other.db);
+      const h = other.hosts.create({ ...hostFacts(), hostname: 'three' }, [], null, 1_000);
+      other.transaction(() => otherInventory.replace(h, [pkg('filler', '1')], c));
+      other.transaction(() => otherInventory.replace(h, [bash, zoom], c));
+      expect(otherInventory.items(h)).toEqual([pkg('bash', '5.2'), pkg('zoom', '5.17')]);
+      expect(inventory.items(h1)).toEqual([pkg('bash', '5.2'), pkg('zoom', '5.17')]);
+    } finally {
+      other.close();
+    }
   });
   it('keeps each item\'s install count in step with every inventory change, rolled-back ones and retirements included', () => {
     const c = classifier(1);

@@ -1,7 +1,7 @@
 import type { SoftwareItem } from '@vigil/shared';
 import type { Db } from './database.js';
 import { itemHash } from './item-hash.js';
-import { itemKey } from '../policy/software/item-key.js';
+import { itemKey, sharedMeta } from '../policy/software/item-key.js';
 
 /** How the policy in force sees one package: its catalogue status and the alert subject it falls under. */
 export interface SoftwareClassifier {
@@ -88,6 +88,11 @@ const LIST_CACHE_MAX = 32;
 export class SoftwareInventory {
   /** Item ids by their key (`itemKey`: one-to-one with the item's fields, cheaper than its JSON). */
   private readonly idByKey = new Map<string, number>();
+  /**
+   * What a shared item's `idFor` must be for its `id` to be this inventory's (`sharedMeta`): a new
+   * object whenever remembered ids may be gone, with `idByKey`.
+   */
+  private idEpoch: object = {};
   /** Items by id. */
   private readonly known = new Map<number, KnownItem>();
   /**
@@ -400,6 +405,7 @@ export class SoftwareInventory {
     if (this.known.size > ITEM_CACHE_MAX) {
       this.known.clear();
       this.idByKey.clear();
+      this.idEpoch = {};
     }
   }
 
@@ -420,9 +426,15 @@ export class SoftwareInventory {
         // Most items of a list are known and classified under the version in force: their id
         // without the rest of resolve (or the object it returns).
         const item = items[i]!;
-        const id = this.idByKey.get(itemKey(item));
-        const row = id === undefined ? undefined : this.known.get(id);
-        out[i] = row && (!classifier || isCurrent(row, classifier)) ? row.id : this.resolve(item, classifier).row.id;
+        const meta = sharedMeta(item);
+        const id = meta?.idFor === this.idEpoch ? meta.id : this.idByKey.get(itemKey(item));
+        let row: ItemRow | undefined = id === undefined ? undefined : this.known.get(id);
+        if (!row || (classifier && !isCurrent(row, classifier))) row = this.resolve(item, classifier).row;
+        out[i] = row.id;
+        if (meta && meta.idFor !== this.idEpoch) {
+          meta.idFor = this.idEpoch;
+          meta.id = row.id;
+        }
       }
       ids = out;
       this.resolvedLists.set(items, ids);
@@ -463,6 +475,7 @@ export class SoftwareInventory {
     this.resolvedLists = new WeakMap();
     this.idByKey.clear();
     this.known.clear();
+    this.idEpoch = {};
   }
 
   /** Remembers an item (bounded: see `endTransaction`). */

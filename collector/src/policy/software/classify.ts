@@ -1,7 +1,7 @@
 import type { SoftwareItem } from '@vigil/shared';
 import type { CatalogueStatus, CatalogueTitle, SoftwareCatalogue } from './catalogue.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
-import { classificationKey } from './item-key.js';
+import { classificationKey, sharedMeta } from './item-key.js';
 import { osVendorOf } from './os-vendor.js';
 import { comparatorFor } from './version-compare.js';
 import { parseVersionRange, satisfies, type VersionRange } from './version-range.js';
@@ -105,6 +105,18 @@ const MEMO_MAX = 200_000;
 
 /** Classify one installed item against the catalogue (the rules are in this file's header). */
 export function classifySoftware(item: SoftwareItem, catalogue: SoftwareCatalogue): SoftwareClassification {
+  // A package shared by many hosts' lists keeps its last classification on itself.
+  const meta = sharedMeta(item);
+  if (meta?.classifiedFor === catalogue) return meta.classification as SoftwareClassification;
+  const result = memoised(item, catalogue);
+  if (meta) {
+    meta.classifiedFor = catalogue;
+    meta.classification = result;
+  }
+  return result;
+}
+
+function memoised(item: SoftwareItem, catalogue: SoftwareCatalogue): SoftwareClassification {
   let cache = memo.get(catalogue);
   if (!cache) memo.set(catalogue, (cache = new Map()));
   const key = classificationKey(item);

@@ -5,8 +5,8 @@
 //   snapshot is committed (the collector spends milliseconds of CPU on each host's inventory);
 // * a steady window (30 s heartbeats, background events): the collector's CPU and RSS, and its
 //   memory per connected agent = (collector RSS at the end of the window − idle RSS) ÷ agents;
-// * alert latency at that load: a few extra agents in this process plug in unapproved sticks and
-//   time `usb.attached` → `opened` on the live feed (/api/v1/alerts/stream);
+// * alert latency at that load, during the steady window: a few extra agents in this process plug
+//   in unapproved sticks and time `usb.attached` → `opened` on the live feed (/api/v1/alerts/stream);
 // * a reconnect storm: every fleet connection dropped at once; time until every agent is
 //   connected again and has had `config` back for its hello;
 // * optionally (`cpuProf`) the collector's CPU profile, cut into those phases.
@@ -412,14 +412,14 @@ async function probeAgents(url, count) {
 /**
  * How long a tier of `agents` should take, from the tier before it: its ramp time per added agent
  * and its storm time per agent, each × 1.5 (the ramp's cost per agent grows with the fleet and the
- * store: ~7.7 ms at 20,000 and ~10 ms at 50,000 on 2026-11-23), plus the steady and latency
- * windows and 30 s of teardown.
+ * store: ~7.7 ms at 20,000 and ~10 ms at 50,000 on 2026-11-23), plus the steady window (with the
+ * alert-latency attaches inside it) and 30 s of settling and teardown.
  */
 export function tierEstimateSeconds(previous, agents, { steadySeconds, attaches, attachRate }) {
   const added = agents - previous.agents;
   const rampPerAgent = previous.connect.snapshotsCommittedSeconds / previous.added;
   const stormPerAgent = previous.storm.allBackMs / 1000 / previous.agents;
-  return 1.5 * (rampPerAgent * added + stormPerAgent * agents) + steadySeconds + attaches / attachRate + 30;
+  return 1.5 * (rampPerAgent * added + stormPerAgent * agents) + Math.max(steadySeconds, attaches / attachRate) + 30;
 }
 
 export async function benchFleet({
@@ -549,15 +549,32 @@ export async function benchFleet({
         };
         log(`fleet tier ${agents.toLocaleString('en')}: enrolled in ${ready.enrolledSeconds} s, connected in ${tier.connect.connectedAllSeconds} s, snapshots committed in ${tier.connect.snapshotsCommittedSeconds} s`);
 
-        // --- steady window
+        // --- steady window; the alert-latency probes plug their sticks in during it (at that load)
         await sleep(5000);
+        const alerting = attaches > 0 && probeCount > 0 ? await probes.connect() : undefined;
         const steadyFrom = monoUs();
         const s0 = await sim.stats({ resetWindow: true });
         const steady = sampler({ ...groups(), simulator: simPids, bench: () => [process.pid] });
+        const latencyRun = alerting
+          ? measureAlertLatency({ probes: alerting.probes, feed: alerting.feed, count: attaches, rate: attachRate, timeoutMs: 120_000 + (attaches / attachRate) * 1000, serialPrefix: `FLEETBENCH${agents}X` }).then(
+              (lat) => ({ lat }),
+              (error) => ({ error }),
+            )
+          : undefined;
         await sleep(steadySeconds * 1000);
+        // The attaches take attaches / rate seconds (15 s by default), inside the window; a slow
+        // collector can stretch them past it, and the window then lasts until they are done.
+        const alerted = latencyRun ? await latencyRun : undefined;
         const steadyOut = steady();
         mark(`${agents}: steady`, steadyFrom, monoUs());
         const s1 = await sim.stats({ gc: true, resetWindow: true });
+        if (alerting) {
+          alerting.close();
+          if (alerted.error) throw alerted.error;
+          const probeError = alerting.probes.find((p) => p.error)?.error;
+          if (probeError) throw probeError;
+          tier.alertLatency = { attaches, attachRatePerSecond: attachRate, probeAgents: probeCount, ...alerted.lat, duringSteadyWindow: true };
+        }
         const pidsNow = processTree(primary);
         const treeRss = rssOf(pidsNow);
         const sent = (s) => Object.values(s.messages.sent).reduce((a, b) => a + b, 0);
@@ -583,22 +600,6 @@ export async function benchFleet({
           eventLoopDelayMs: s1.process.eventLoopDelayMs,
         };
         log(`fleet tier ${agents.toLocaleString('en')}: steady: collector CPU ${steadyOut.collector.cpuPercentOfOneCore} % of one core, ${tier.memory.bytesPerAgent} bytes per agent`);
-
-        // --- alert latency at this load
-        if (attaches > 0 && probeCount > 0) {
-          const { probes: conns, feed, close } = await probes.connect();
-          const latencyFrom = monoUs();
-          const latency = sampler(groups());
-          try {
-            const lat = await measureAlertLatency({ probes: conns, feed, count: attaches, rate: attachRate, timeoutMs: 120_000 + (attaches / attachRate) * 1000, serialPrefix: `FLEETBENCH${agents}X` });
-            tier.alertLatency = { attaches, attachRatePerSecond: attachRate, probeAgents: probeCount, ...lat, collector: latency().collector, fleetAckMs: (await sim.stats({ resetWindow: true })).windowAckLatencyMs };
-          } finally {
-            close();
-          }
-          mark(`${agents}: alert latency`, latencyFrom, monoUs());
-          const probeError = conns.find((p) => p.error)?.error;
-          if (probeError) throw probeError;
-        }
 
         // --- reconnect storm
         await sleep(3000);

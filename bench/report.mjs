@@ -78,8 +78,8 @@ function fleetSection(f) {
 The load simulator (\`test/sim\`, in child processes of at most 15,000 agents each) grows one fleet tier by tier
 against the real collector (a child process too): each tier enrols and connects the agents it adds and sends each
 one's snapshot (hundreds to thousands of packages), then the whole fleet heartbeats every ${f.heartbeatSeconds} s with ${f.eventsPerAgentPerHour} background
-events per agent per hour through a ${f.steadySeconds} s steady window; ${f.probeAgents} more agents in the bench process then plug in
-${n(f.attaches)} unapproved sticks at ${f.attachRatePerSecond}/s (\`usb.attached\` → \`opened\` on \`/api/v1/alerts/stream\`), and every fleet connection
+events per agent per hour through a ${f.steadySeconds} s steady window, during which ${f.probeAgents} more agents in the bench process plug in
+${n(f.attaches)} unapproved sticks at ${f.attachRatePerSecond}/s (\`usb.attached\` → \`opened\` on \`/api/v1/alerts/stream\`); then every fleet connection
 is dropped at once (the reconnect storm). ${workers ? `The collector ran with **\`--gateway-workers ${f.gatewayWorkers}\`** for every tier (one process here may hold ${n(f.openFileLimit)} open files, so one process at most about ${n(f.maxAgentsPerCollectorProcess)} agent sockets): the gateway child processes accept the connections on the socket the main process binds and hold the agents' sockets, the main process checks each agent's token (asked over a pipe), serves the API the workers pass on, and is the only writer to SQLite; collector CPU and RSS are summed over the process tree, and given for the main process and the workers apart.` : `Every agent socket was held by the collector's main process (no gateway workers; one process here may hold ${n(f.openFileLimit)} open files, so about ${n(f.maxAgentsPerCollectorProcess)} agent sockets).`} Alone: \`node bench/fleet.mjs [tiers]\`.
 
 | measure | ${tiers.map((t) => `${n(t.agents)} agents`).join(' | ')} |

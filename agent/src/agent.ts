@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { VigilError, type CollectorMessageBody, type GoodbyeReason, type HostFacts, type ScreenlockSetting } from '@vigil/shared';
+import { VigilError, type CollectorMessageBody, type GoodbyeReason, type HostFacts, type ScreenlockSetting } from '@vigil/shared/agent';
 import type { z } from 'zod';
 import type { AgentConfig } from './config.js';
 import { Outbox } from './outbox/outbox.js';

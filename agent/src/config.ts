@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseOptions, type OptionSpec } from '@vigil/shared';
+import { parseOptions, type OptionSpec } from '@vigil/shared/agent';
 
 /**
  * The only place the agent reads its environment and flags. Every setting has a flag and a

@@ -1,4 +1,4 @@
-import { formatOptionsHelp } from '@vigil/shared';
+import { formatOptionsHelp } from '@vigil/shared/agent';
 import { createAgent } from './agent.js';
 import { AGENT_OPTIONS, loadAgentConfig } from './config.js';
 import { createLogger } from './logger.js';

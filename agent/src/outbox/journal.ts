@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AgentMessageType } from '@vigil/shared';
+import type { AgentMessageType } from '@vigil/shared/agent';
 import { fsyncDir } from './durable-fs.js';
 import { PendingIndex, type IndexEntry } from './pending-index.js';
 import { RECORD_OVERHEAD, recordJson } from './record-codec.js';

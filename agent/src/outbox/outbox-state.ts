@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AgentCounters } from '@vigil/shared';
+import { AgentCounters } from '@vigil/shared/agent';
 import { replaceFileAtomic } from './durable-fs.js';
 
 /**

@@ -6,7 +6,7 @@ import {
   type AgentEnvelope,
   type AgentMessageBody,
   type AgentMessageType,
-} from '@vigil/shared';
+} from '@vigil/shared/agent';
 import type { RecoveryReport } from './journal-recovery.js';
 import type { Journal, PendingMessage } from './journal.js';
 import { silentLogger, type OutboxLogger } from './outbox-logger.js';

@@ -1,4 +1,4 @@
-import { AGENT_MESSAGE_TYPES, DROPPABLE_TYPES, type AgentMessageType } from '@vigil/shared';
+import { AGENT_MESSAGE_TYPES, DROPPABLE_TYPES, type AgentMessageType } from '@vigil/shared/agent';
 
 /**
  * Where each pending (un-acknowledged) record sits on disk, in seq order, without its body.

@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { isAgentMessageType, type AgentMessageType } from '@vigil/shared';
+import { isAgentMessageType, type AgentMessageType } from '@vigil/shared/agent';
 
 /**
  * One journal record is one line: `<crc32 of the JSON, 8 lowercase hex digits>\t<envelope JSON>\n`.

@@ -1,4 +1,4 @@
-import type { HostFacts, ScreenlockSetting, SessionState, SoftwareItem, UsbDevice } from '@vigil/shared';
+import type { HostFacts, ScreenlockSetting, SessionState, SoftwareItem, UsbDevice } from '@vigil/shared/agent';
 import type { ProbeOutcome, ProbeSources } from './probe.js';
 import { unknown } from './probe.js';
 import { readScreenlock, localUsers, type DesktopUser } from './screenlock/index.js';

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import si from 'systeminformation';
-import { HostFacts, Platform, type LoggedInUser, type NetworkAddress } from '@vigil/shared';
+import { HostFacts, Platform, type LoggedInUser, type NetworkAddress } from '@vigil/shared/agent';
 
 /** Values systeminformation uses for "not readable". */
 const blank = (v: string | undefined | null): string | undefined => {

@@ -1,4 +1,4 @@
-import type { SoftwareItem } from '@vigil/shared';
+import type { SoftwareItem } from '@vigil/shared/agent';
 import { isUnknown, type ProbeOutcome, type ProbeSources } from '../probes/probe.js';
 import { carryForwardUnread, diffSoftware, readSoftwareDetailed, softwareChangeStamp } from '../probes/software/index.js';
 

@@ -9,7 +9,7 @@ import {
   FATAL_CLOSE_CODES,
   PROTOCOL_VERSION,
   type CollectorMessageBody,
-} from '@vigil/shared';
+} from '@vigil/shared/agent';
 import { Backoff } from './backoff.js';
 
 /** What the link needs of the outbox. */

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { EnrolResponse, ErrorResponse, VigilError, isErrorCode, type HostFacts } from '@vigil/shared';
+import { EnrolResponse, ErrorResponse, VigilError, isErrorCode, type HostFacts } from '@vigil/shared/agent';
 
 export interface EnrolOptions {
   collectorUrl: string;

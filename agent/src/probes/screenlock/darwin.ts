@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathExists } from './safe-read.js';
-import type { ScreenlockSetting } from '@vigil/shared';
+import type { ScreenlockSetting } from '@vigil/shared/agent';
 import type { CommandResult, RunOptions } from '../command-runner.js';
 import type { ProbeSources } from '../probe.js';
 import type { DesktopUser } from './desktop-user.js';

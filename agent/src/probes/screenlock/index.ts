@@ -1,4 +1,4 @@
-import { LIMITS, ScreenlockSetting } from '@vigil/shared';
+import { LIMITS, ScreenlockSetting } from '@vigil/shared/agent';
 import { unknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { readDarwin } from './darwin.js';
 import type { DesktopUser } from './desktop-user.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ScreenlockSetting } from '@vigil/shared';
+import type { ScreenlockSetting } from '@vigil/shared/agent';
 import type { ProbeSources } from '../probe.js';
 import { kconfigBool, parseKConfig, type KConfigFile } from './kconfig.js';
 import { readSmallFile } from './safe-read.js';

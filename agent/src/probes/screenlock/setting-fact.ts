@@ -1,4 +1,4 @@
-import type { ScreenlockSetting } from '@vigil/shared';
+import type { ScreenlockSetting } from '@vigil/shared/agent';
 import type { CommandResult } from '../command-runner.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ScreenlockSetting } from '@vigil/shared';
+import type { ScreenlockSetting } from '@vigil/shared/agent';
 import type { ProbeSources } from '../probe.js';
 import type { DesktopUser } from './desktop-user.js';
 import { parseRegQuery, regNumber, type RegValue } from '../windows/reg-query.js';

@@ -23,7 +23,7 @@
  * is not read: `null` for both. Local terminal windows (`ttys…` without a host) belong to the GUI
  * session and are not sessions of their own.
  */
-import type { SessionState } from '@vigil/shared';
+import type { SessionState } from '@vigil/shared/agent';
 import { unknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { describeFailure, succeeded } from './command-failure.js';
 import { ioregPropertyText, parseIoregValue, type IoValue } from './ioreg-text.js';

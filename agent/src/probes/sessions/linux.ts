@@ -25,7 +25,7 @@
  * - LockedHint is set by screen lockers that call SetLockedHint (GNOME, KDE, Cinnamon, …);
  *   it was added in systemd 230. Text sessions have no locker to set it.
  */
-import type { SessionState } from '@vigil/shared';
+import type { SessionState } from '@vigil/shared/agent';
 import type { CommandResult } from '../command-runner.js';
 import { unknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { describeFailure, firstLines, succeeded } from './command-failure.js';

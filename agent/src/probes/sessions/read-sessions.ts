@@ -1,5 +1,5 @@
 /** Reading the sessions on this machine with the reader for its OS. */
-import { SessionState } from '@vigil/shared';
+import { SessionState } from '@vigil/shared/agent';
 import { isUnknown, unknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { readMacSessions } from './darwin.js';
 import { readLinuxSessions } from './linux.js';

@@ -1,4 +1,4 @@
-import type { SessionState } from '@vigil/shared';
+import type { SessionState } from '@vigil/shared/agent';
 import { isUnknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { readSessions } from './read-sessions.js';
 

@@ -19,7 +19,7 @@
  * can only be resumed by signing in again, so there is no terminal to leave unattended: they are
  * not reported. (Where they were connected from is not shown either, and `remote` is required.)
  */
-import type { SessionState } from '@vigil/shared';
+import type { SessionState } from '@vigil/shared/agent';
 import { unknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { describeFailure } from './command-failure.js';
 import { IDLE_UNKNOWN, idleSinceLastInput, label, type IdleVerdict } from './session-fields.js';

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SoftwareItem } from '@vigil/shared';
+import type { SoftwareItem } from '@vigil/shared/agent';
 import type { CommandRunner } from '../command-runner.js';
 import type { ProbeSources } from '../probe.js';
 import { isXmlPlist, plistTopLevelStrings } from './darwin-plist.js';

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { SoftwareItem } from '@vigil/shared';
+import type { SoftwareItem } from '@vigil/shared/agent';
 import type { CommandRunner, RunOptions } from '../command-runner.js';
 import type { ProbeSources } from '../probe.js';
 import { pushItem } from './software-item.js';

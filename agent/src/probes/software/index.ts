@@ -1,4 +1,4 @@
-import type { SoftwareItem } from '@vigil/shared';
+import type { SoftwareItem } from '@vigil/shared/agent';
 import { unknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { readDarwinSoftware } from './darwin.js';
 import { readLinuxSoftware } from './linux.js';

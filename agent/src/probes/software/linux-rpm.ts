@@ -1,4 +1,4 @@
-import type { SoftwareItem } from '@vigil/shared';
+import type { SoftwareItem } from '@vigil/shared/agent';
 import type { CommandRunner } from '../command-runner.js';
 import { pushItem } from './software-item.js';
 import { commandProblem, type SourceResult } from './source-result.js';

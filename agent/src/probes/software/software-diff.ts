@@ -1,4 +1,4 @@
-import type { SoftwareItem } from '@vigil/shared';
+import type { SoftwareItem } from '@vigil/shared/agent';
 import { cleanText } from '../untrusted-text.js';
 import { MAX_VERSION } from './software-item.js';
 

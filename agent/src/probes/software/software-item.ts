@@ -1,4 +1,4 @@
-import { LIMITS, type SoftwareItem } from '@vigil/shared';
+import { LIMITS, type SoftwareItem } from '@vigil/shared/agent';
 import { cleanText } from '../untrusted-text.js';
 
 /**

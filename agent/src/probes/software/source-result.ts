@@ -1,4 +1,4 @@
-import type { SoftwareItem } from '@vigil/shared';
+import type { SoftwareItem } from '@vigil/shared/agent';
 import type { CommandResult } from '../command-runner.js';
 import { unknown, type ProbeSources, type Unknown } from '../probe.js';
 

@@ -1,4 +1,4 @@
-import type { SoftwareItem } from '@vigil/shared';
+import type { SoftwareItem } from '@vigil/shared/agent';
 import type { CommandRunner } from '../command-runner.js';
 import type { ProbeSources } from '../probe.js';
 import { parseRegQuery as parseRegKeys } from '../windows/reg-query.js';

@@ -1,4 +1,4 @@
-import type { UsbDevice } from '@vigil/shared';
+import type { UsbDevice } from '@vigil/shared/agent';
 import { unknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { parsePlist, type PlistDict, type PlistValue } from './ioreg-plist.js';
 import { toUsbDevice, type Removable } from './usb-device.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { UsbDevice } from '@vigil/shared';
+import type { UsbDevice } from '@vigil/shared/agent';
 import { unknown, type ProbeOutcome } from '../probe.js';
 import { interfaceClassesOf, parseDescriptors } from './usb-descriptors.js';
 import { toUsbDevice, type Removable } from './usb-device.js';

@@ -1,4 +1,4 @@
-import type { UsbDevice } from '@vigil/shared';
+import type { UsbDevice } from '@vigil/shared/agent';
 import { cleanText, hexId } from './untrusted-text.js';
 
 export type Removable = UsbDevice['removable'];

@@ -1,4 +1,4 @@
-import type { UsbDevice } from '@vigil/shared';
+import type { UsbDevice } from '@vigil/shared/agent';
 import { isUnknown, type ProbeOutcome, type ProbeSources } from '../probe.js';
 import { loadUsbDetection, type HotplugDevice, type HotplugSource } from './hotplug.js';
 import { SysfsUsbScanner } from './linux.js';

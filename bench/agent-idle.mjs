@@ -5,6 +5,8 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { ADMIN_TOKEN, cpuSeconds, ENROL_SECRET, ROOT, rssBytes, startCollector, tempDir } from './lib.mjs';
 import { buildSysfs } from './probes.mjs';
+// The agent's node runs with the flags every installer gives it.
+import { AGENT_NODE_FLAGS } from '../installers/dist/agent-tree.js';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,7 +26,7 @@ export async function benchAgentIdle({ warmupSeconds = 10, windowSeconds = 60 } 
   const collector = await startCollector(dataDir);
   // Nine real devices (from test/fixtures/linux/usb) for the 1 s USB poll to look at: this machine has no USB bus.
   const sysfsRoot = buildSysfs();
-  const agent = spawn(process.execPath, [path.join(ROOT, 'agent/bin/vigil-agent.js'), 'run', '--log-format', 'json'], {
+  const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, path.join(ROOT, 'agent/bin/vigil-agent.js'), 'run', '--log-format', 'json'], {
     env: { PATH: process.env.PATH, VIGIL_COLLECTOR_URL: collector.url, VIGIL_ENROL_SECRET: ENROL_SECRET, VIGIL_STATE_DIR: stateDir, VIGIL_SYSFS_ROOT: sysfsRoot },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -49,6 +51,7 @@ export async function benchAgentIdle({ warmupSeconds = 10, windowSeconds = 60 } 
     const [a, b] = await sampleWindow([agent.pid, bare.pid], windowSeconds);
     return {
       windowSeconds,
+      nodeFlags: AGENT_NODE_FLAGS,
       startupSeconds,
       agent: a,
       bareNode: b,

@@ -159,7 +159,7 @@ ${byPartLine(i.mixed?.collectorByPart)}
 |---|---|
 | agent outbox, one fsynced append at a time | ${n(o.singleAppendsPerSecond)} appends/s |
 | agent outbox, groups of ${o.groupSize} (one fsync each) | ${n(o.groupedAppendsPerSecond)} appends/s |
-| agent at rest, ${a.windowSeconds} s window ${a.startupSeconds !== undefined ? `starting 10 s after its snapshot was stored (start-up took ${a.startupSeconds} s)` : 'after warm-up'}, connected, polling a sysfs tree of 9 real devices every second | RSS ${a.agent.maxRssMiB} MiB vs bare node ${a.bareNode.maxRssMiB} MiB (**+${a.extraRssMiB} MiB**; target ≤ +40); CPU ${a.agent.cpuSeconds} s vs ${a.bareNode.cpuSeconds} s (**+${a.extraCpuSeconds} s = ${a.extraCpuPercentOfOneCore} % of one core**; target ≤ 0.3 s per 60 s) |
+| agent at rest, ${a.windowSeconds} s window ${a.startupSeconds !== undefined ? `starting 10 s after its snapshot was stored (start-up took ${a.startupSeconds} s)` : 'after warm-up'}, connected, polling a sysfs tree of 9 real devices every second${a.nodeFlags?.length ? `, node started as the installers start it (\`${a.nodeFlags.join(' ')}\`)` : ''} | RSS ${a.agent.maxRssMiB} MiB vs bare node ${a.bareNode.maxRssMiB} MiB (**+${a.extraRssMiB} MiB**; target ≤ +40); CPU ${a.agent.cpuSeconds} s vs ${a.bareNode.cpuSeconds} s (**+${a.extraCpuSeconds} s = ${a.extraCpuPercentOfOneCore} % of one core**; target ≤ 0.3 s per 60 s) |
 
 Each probe's cost per run (median; real sources on this machine, USB on a sysfs tree built from the real captures in \`test/fixtures/linux/usb\`):
 

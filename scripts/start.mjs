@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The agent's node runs with the flags every installer gives it.
+import { AGENT_NODE_FLAGS } from '../installers/dist/agent-tree.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
@@ -90,7 +92,7 @@ while (!(await healthy())) {
   await new Promise((r) => setTimeout(r, 150));
 }
 if (!stopping) {
-  agent = run('agent', [path.join(root, 'agent/bin/vigil-agent.js'), 'run'], {
+  agent = run('agent', [...AGENT_NODE_FLAGS, path.join(root, 'agent/bin/vigil-agent.js'), 'run'], {
     VIGIL_COLLECTOR_URL: url,
     VIGIL_STATE_DIR: stateDir,
     VIGIL_ENROL_SECRET: enrolSecret,

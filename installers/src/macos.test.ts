@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parsePlist } from 'plist';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listFiles } from './agent-tree.js';
+import { AGENT_NODE_FLAGS, listFiles } from './agent-tree.js';
 import { LAUNCHD_LABEL, layoutMacos } from './macos.js';
 import { TEMPLATE } from './paths.js';
 import { fakeBuild } from './test-support/fake-build.js';
@@ -31,7 +31,7 @@ describe('macOS LaunchDaemon and pkg layout', () => {
     expect(daemon.Label).toBe(LAUNCHD_LABEL);
     expect(daemon.RunAtLoad).toBe(true);
     expect(daemon.KeepAlive).toBe(true);
-    expect(daemon.ProgramArguments).toEqual(['/opt/vigil-agent/node/bin/node', '/opt/vigil-agent/service/vigil-agent-service.js', '/Library/Application Support/Vigil/agent.env', 'run']);
+    expect(daemon.ProgramArguments).toEqual(['/opt/vigil-agent/node/bin/node', ...AGENT_NODE_FLAGS, '/opt/vigil-agent/service/vigil-agent-service.js', '/Library/Application Support/Vigil/agent.env', 'run']);
     expect(daemon.EnvironmentVariables).toEqual({ VIGIL_STATE_DIR: '/Library/Application Support/Vigil/agent', VIGIL_LOG_FORMAT: 'json' });
   });
 
@@ -45,7 +45,7 @@ describe('macOS LaunchDaemon and pkg layout', () => {
     const dir = path.join(tmp, 'mac');
     layoutMacos(dir, app, runtime);
     const files = listFiles(dir).map((f) => f.split(path.sep).join('/'));
-    for (const arg of daemon.ProgramArguments.slice(0, 2)) expect(files).toContain(`payload${arg}`);
+    for (const arg of daemon.ProgramArguments.filter((a) => a.startsWith('/opt/'))) expect(files).toContain(`payload${arg}`);
     expect(files).toContain(`payload/Library/LaunchDaemons/${LAUNCHD_LABEL}.plist`);
     expect(files).toContain('payload/opt/vigil-agent/bin/vigil-agent-configure');
     expect(files).toEqual(expect.arrayContaining(['scripts/preinstall', 'scripts/postinstall', 'build-pkg.sh', 'install.sh', 'uninstall.sh', 'VERSION']));
@@ -55,6 +55,8 @@ describe('macOS LaunchDaemon and pkg layout', () => {
     for (const s of ['scripts/preinstall', 'scripts/postinstall', 'install.sh', 'uninstall.sh', 'build-pkg.sh', 'payload/opt/vigil-agent/bin/vigil-agent']) {
       expect(fs.statSync(path.join(dir, s)).mode & 0o777).toBe(0o755);
     }
+    // The wrapper starts the bundled node with the agent's flags, like the plist.
+    expect(fs.readFileSync(path.join(dir, 'payload/opt/vigil-agent/bin/vigil-agent'), 'utf8')).toContain(`exec "/opt/vigil-agent/node/bin/node" ${AGENT_NODE_FLAGS.join(' ')} "/opt/vigil-agent/app/bin/vigil-agent.js" "$@"`);
   });
 
   it.each(['scripts/preinstall', 'scripts/postinstall', 'install.sh', 'uninstall.sh', 'build-pkg.sh'])('%s is POSIX sh', (name) => {
@@ -66,7 +68,7 @@ describe('macOS LaunchDaemon and pkg layout', () => {
     const post = fs.readFileSync(path.join(TEMPLATE.macos, 'scripts/postinstall'), 'utf8');
     expect(post).toContain('SUPPORT="/Library/Application Support/Vigil"');
     expect(post).toContain('VIGIL_AGENT_ETC="$SUPPORT" VIGIL_AGENT_STATE="$SUPPORT/agent" /opt/vigil-agent/bin/vigil-agent-configure');
-    expect(`${'/Library/Application Support/Vigil'}/agent.env`).toBe(daemon.ProgramArguments[2]);
+    expect(`${'/Library/Application Support/Vigil'}/agent.env`).toBe(daemon.ProgramArguments.at(-2));
     expect(post).toContain(`PLIST=/Library/LaunchDaemons/$LABEL.plist`);
     expect(post).toContain(`LABEL=${LAUNCHD_LABEL}`);
   });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assembleAgentTree, listFiles } from './agent-tree.js';
+import { AGENT_NODE_FLAGS, assembleAgentTree, listFiles } from './agent-tree.js';
 import { TEMPLATE } from './paths.js';
 import { fakeBuild } from './test-support/fake-build.js';
 import { nodesOfType, powershellParser, syntaxErrors } from './test-support/powershell.js';
@@ -66,7 +66,7 @@ describe('WinSW service definition', () => {
   it('runs the bundled node on the launcher with the settings file, restarting on failure', () => {
     expect(text(doc, 'id')).toBe('vigil-agent');
     expect(text(doc, 'executable')).toBe('%BASE%\\..\\node\\bin\\node.exe');
-    expect(text(doc, 'arguments')).toBe('"%BASE%\\vigil-agent-service.js" "%ProgramData%\\Vigil\\agent.env" run');
+    expect(text(doc, 'arguments')).toBe(`${AGENT_NODE_FLAGS.join(' ')} "%BASE%\\vigil-agent-service.js" "%ProgramData%\\Vigil\\agent.env" run`);
     expect(text(doc, 'startmode')).toBe('Automatic');
     expect(elements(doc, 'onfailure').map((e) => e.getAttribute('action'))).toEqual(['restart', 'restart', 'restart']);
     const env = Object.fromEntries(elements(doc, 'env').map((e) => [e.getAttribute('name'), e.getAttribute('value')]));

@@ -411,15 +411,17 @@ async function probeAgents(url, count) {
  */
 /**
  * How long a tier of `agents` should take, from the tier before it: its ramp time per added agent
- * and its storm time per agent, each × 1.5 (the ramp's cost per agent grows with the fleet and the
- * store: ~7.7 ms at 20,000 and ~10 ms at 50,000 on 2026-11-23), plus the steady window (with the
- * alert-latency attaches inside it) and 30 s of settling and teardown.
+ * × 2 (the ramp's cost per agent grows with the fleet and the store: 6.4–7.3 ms at 20,000 and
+ * 9.5–12.8 ms at 50,000 on 2026-12-07), its storm time grown with the square of the fleet × 1.5 (a storm is
+ * every agent at once: 11.8 s at 20,000 and 103 s at 50,000 on 2026-12-07, when an estimate linear
+ * in agents let the default run reach 16.1 min), plus the steady window (with the alert-latency
+ * attaches inside it) and 30 s of settling and teardown.
  */
 export function tierEstimateSeconds(previous, agents, { steadySeconds, attaches, attachRate }) {
   const added = agents - previous.agents;
   const rampPerAgent = previous.connect.snapshotsCommittedSeconds / previous.added;
-  const stormPerAgent = previous.storm.allBackMs / 1000 / previous.agents;
-  return 1.5 * (rampPerAgent * added + stormPerAgent * agents) + Math.max(steadySeconds, attaches / attachRate) + 30;
+  const storm = (previous.storm.allBackMs / 1000) * (agents / previous.agents) ** 2;
+  return 2 * rampPerAgent * added + 1.5 * storm + Math.max(steadySeconds, attaches / attachRate) + 30;
 }
 
 export async function benchFleet({

@@ -6,7 +6,7 @@
 //
 // No Vigil code: a plain WebSocketServer on 127.0.0.1; each frame is JSON.parse'd and its body
 // re-serialised (as the collector stores the parsed body); rows go into a table shaped like the
-// collector's `messages` table (same columns, primary key and indexes, same pragmas as
+// collector's `messages` table (same columns, unique and other indexes, same pragmas as
 // collector/src/db/database.ts) in batches, one transaction per batch, with the collector's ingest
 // queue trigger (flush on setImmediate, or at once at 2,000 queued); after each commit every
 // connection in the batch gets `{type:'ack', body:{upToSeq}}`. What it leaves out is exactly the
@@ -37,10 +37,10 @@ db.pragma('synchronous = FULL'); // the collector's default (--db-synchronous fu
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
 db.pragma('temp_store = MEMORY');
-// collector/src/db/migrations.ts, version 1.
+// collector/src/db/migrations.ts, as of version 11 (rows in arrival order, found by id through a unique index).
 db.exec(`
   CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
     agent_id TEXT NOT NULL,
     host_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -48,9 +48,11 @@ db.exec(`
     agent_ts INTEGER NOT NULL,
     received_at INTEGER NOT NULL,
     body TEXT NOT NULL
-  ) STRICT, WITHOUT ROWID;
+  ) STRICT;
+  CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (id);
   CREATE INDEX IF NOT EXISTS messages_by_host ON messages (host_id, received_at);
   CREATE INDEX IF NOT EXISTS messages_by_received ON messages (received_at);
+  CREATE INDEX IF NOT EXISTS messages_usb_by_host ON messages (host_id, received_at, seq) WHERE type IN ('usb.attached', 'usb.detached');
 `);
 const insert = db.prepare(`INSERT INTO messages (id, agent_id, host_id, seq, type, agent_ts, received_at, body)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);

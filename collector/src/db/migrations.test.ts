@@ -171,3 +171,28 @@ describe('migration 9', () => {
     expect(() => db.prepare("UPDATE audit_hosts SET decision = 'maybe'").run()).toThrow(/CHECK/);
   });
 });
+
+describe('migration 11', () => {
+  it('keeps every message, in arrival order, still stored once per id and found by host, time and USB type', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 10));
+    const put = db.prepare('INSERT INTO messages (id, agent_id, host_id, seq, type, agent_ts, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING');
+    // Ids out of arrival order (agents' clocks differ): arrival order is received_at's.
+    put.run('0190-c', 'a1', 'h1', 1, 'usb.attached', 5, 300, '{"n":3}');
+    put.run('0190-a', 'a2', 'h2', 1, 'session.state', 5, 100, '{"n":1}');
+    put.run('0190-b', 'a1', 'h1', 2, 'snapshot', 5, 200, '{"n":2}');
+    migrate(db, MIGRATIONS);
+    expect(db.prepare('SELECT rowid, id, host_id, seq, type, received_at, body FROM messages ORDER BY rowid').all()).toEqual([
+      { rowid: 1, id: '0190-a', host_id: 'h2', seq: 1, type: 'session.state', received_at: 100, body: '{"n":1}' },
+      { rowid: 2, id: '0190-b', host_id: 'h1', seq: 2, type: 'snapshot', received_at: 200, body: '{"n":2}' },
+      { rowid: 3, id: '0190-c', host_id: 'h1', seq: 1, type: 'usb.attached', received_at: 300, body: '{"n":3}' },
+    ]);
+    // A resent message is still stored once; a new one goes at the end.
+    expect(put.run('0190-b', 'a1', 'h1', 2, 'snapshot', 5, 400, '{"n":2}').changes).toBe(0);
+    expect(put.run('0190-0', 'a1', 'h1', 3, 'usb.detached', 5, 400, '{}').lastInsertRowid).toBe(4);
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan("SELECT body FROM messages WHERE id = '0190-b'")).toMatch(/USING INDEX messages_by_id/);
+    expect(plan("SELECT type FROM messages WHERE host_id = 'h1' AND type IN ('usb.attached', 'usb.detached') ORDER BY received_at DESC, seq DESC LIMIT 5")).toMatch(/messages_usb_by_host/);
+    expect(plan("SELECT rowid FROM messages WHERE received_at < 250 LIMIT 10")).toMatch(/messages_by_received/);
+  });
+});

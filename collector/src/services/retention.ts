@@ -29,7 +29,7 @@ export function purgeExpired(store: Store, retentionDays: number, now = Date.now
     }
   };
   return {
-    messages: inBatches('DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE received_at < ? LIMIT ?)'),
+    messages: inBatches('DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE received_at < ? LIMIT ?)'),
     rejected: inBatches('DELETE FROM rejected_messages WHERE id IN (SELECT id FROM rejected_messages WHERE received_at < ? LIMIT ?)'),
     alertEvents: inBatches(`DELETE FROM alert_events WHERE seq IN (SELECT e.seq FROM alert_events e JOIN alerts a ON a.id = e.alert_id
       WHERE a.status IN ('resolved', 'auto_resolved') AND a.updated_at < ? LIMIT ?)`),

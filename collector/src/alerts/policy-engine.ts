@@ -18,7 +18,7 @@ import { evaluateUnattended } from '../policy/terminal-unattended.js';
 import type { UsbApproval } from '../policy/usb-approval.js';
 import { evaluateUsb, judgeUsbDevice } from '../policy/usb-unauthorised.js';
 import { Allowances } from './allowances.js';
-import { LicenceCounter } from './licence-counter.js';
+import { LICENCE_RECOUNT_INTERVAL_MS, LicenceCounter } from './licence-counter.js';
 import { capFindings, MAX_ALERTS_PER_HOST_RULE, OVERFLOW_SUBJECT } from './finding-caps.js';
 import { deviceFromAlert } from './device-from-alert.js';
 import { AlertLifecycle, occurrenceKey, type AlertChange, type AlertSinks, type Closure } from './alert-lifecycle.js';
@@ -132,6 +132,8 @@ export class PolicyEngine {
   private queue = new Map<string, Set<RuleId>>();
   private draining = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Wakes up to recount licensed titles whose recount was not due yet. */
+  private licenceTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
   readonly stats = { judged: 0, slices: 0, ticks: 0, failures: 0 };
@@ -147,7 +149,7 @@ export class PolicyEngine {
       store,
       lifecycle: this.lifecycle,
       policy: () => this.policy,
-      hostname: (id) => this.host(id)?.hostname ?? null,
+      hostname: (id) => this.cachedHost(id)?.hostname ?? null,
       excepted: (f) => this.allowances.exceptionFor(null, f) !== undefined,
     });
     this.savepoint = {
@@ -191,6 +193,8 @@ export class PolicyEngine {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.licenceTimer);
+    this.licenceTimer = undefined;
     this.queue.clear();
   }
 
@@ -263,6 +267,7 @@ export class PolicyEngine {
 
   /** After the caller's transaction committed: publish what it changed. */
   afterCommit(): void {
+    this.licences.commit();
     this.requestSnapshots();
     const changes = this.lifecycle.takePending();
     if (changes.length === 0) return;
@@ -572,8 +577,31 @@ export class PolicyEngine {
   }
 
   /** Recounts changed licence titles, unless a fleet re-evaluation is under way (counts would be half old, half new). */
-  private recountLicences(now: number): void {
-    if (this.queue.size === 0) this.licences.recountDirty(now);
+  /**
+   * Recounts the titles whose installs changed and are due (see `LicenceCounter`), unless a
+   * fleet-wide re-evaluation is under way (its last slice recounts); wakes up for those not due.
+   */
+  private recountLicences(now: number, force = false): void {
+    if (this.queue.size > 0) return;
+    const next = this.licences.recountDirty(now, { force });
+    if (next !== undefined) this.recountLicencesLater(next - now);
+  }
+
+  private recountLicencesLater(delayMs: number): void {
+    if (this.licenceTimer || this.stopped) return;
+    this.licenceTimer = setTimeout(
+      () => {
+        this.licenceTimer = undefined;
+        if (this.stopped || !this.licences.pending) return;
+        try {
+          this.run(() => this.recountLicences(this.now()));
+        } catch (err) {
+          this.opts.log.error({ err, source: LOG_SOURCE }, 'licence recount failed');
+        }
+      },
+      Math.min(Math.max(0, delayMs), LICENCE_RECOUNT_INTERVAL_MS),
+    );
+    this.licenceTimer.unref();
   }
 
   /** The approvals that could concern these devices (host page). */
@@ -638,7 +666,7 @@ export class PolicyEngine {
   /** Judges everything queued now, synchronously (tests, shutdown). */
   drainAll(): void {
     while (this.queue.size > 0 && !this.stopped) this.drainSlice();
-    if (this.licences.pending) this.run(() => this.recountLicences(this.now()));
+    if (this.licences.pending) this.run(() => this.recountLicences(this.now(), true));
   }
 
   // --- time

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { AgentEnvelope, CollectorMessageType, ErrorCode, SoftwareItem } from '@vigil/shared';
+import { writeCoalesced } from '../coalesced-write.js';
 import type { Rejection } from '../db/ingest-repository.js';
 import { itemKey, sharedItem } from '../policy/software/item-key.js';
 import type { ConnectionSettings } from '../services/agent-connection.js';
@@ -28,9 +29,12 @@ import type { ConnectionSettings } from '../services/agent-connection.js';
 /** The worker's end of the data pipe. */
 export const DATA_FD = 4;
 
-/** Writes one message as a JSON line (JSON.stringify never emits a raw newline). */
+/**
+ * Writes one message as a JSON line (JSON.stringify never emits a raw newline), in one system call
+ * with the other lines written to `stream` in the same tick.
+ */
 export function writeLine(stream: Duplex, m: unknown): boolean {
-  return stream.write(`${JSON.stringify(m)}\n`);
+  return writeCoalesced(stream, `${JSON.stringify(m)}\n`);
 }
 
 /** Calls `onLine` with each line read from `stream`, without its newline. */

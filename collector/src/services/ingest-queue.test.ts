@@ -92,6 +92,64 @@ describe('IngestQueue', () => {
     expect((store.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n).toBe(0);
   });
 
+  it('commits at the next turn, but gathers frames into one commit after a transaction of a few heavy frames', async () => {
+    const a = agent('a');
+    let slowSeq = -1;
+    const sizes: number[] = [];
+    const queue = new IngestQueue(store, (err) => {
+      throw err;
+    }, 2000, {
+      onStored: (_hostId, env) => {
+        // A transaction that takes 5 ms (a snapshot's worth of work).
+        if (env.seq === slowSeq) for (const end = performance.now() + 5; performance.now() < end; );
+      },
+      afterCommit: () => {},
+      afterRollback: () => {},
+    }, { batchCommitted: (o) => sizes.push(o.size), batchFailed: () => {} });
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const send = (seq: number) => {
+      const env = session(seq, seq % 2 === 0);
+      queue.message(a, env, JSON.stringify(env.body));
+    };
+    const acked = async (seq: number) => {
+      for (const end = Date.now() + 2_000; (a.acks.at(-1)?.upToSeq ?? 0) < seq; await turn()) if (Date.now() > end) throw new Error(`seq ${seq} never acked`);
+    };
+    // Cheap: one frame per turn, one commit per turn.
+    for (const seq of [1, 2, 3]) {
+      send(seq);
+      await turn();
+      await turn();
+    }
+    await acked(3);
+    expect(sizes).toEqual([1, 1, 1]);
+    // An expensive transaction: the frames of the next few turns wait for one commit.
+    slowSeq = 4;
+    send(4);
+    await acked(4);
+    const before = sizes.length;
+    for (const seq of [5, 6, 7]) {
+      send(seq);
+      await turn();
+    }
+    await acked(7);
+    expect(sizes.slice(before)).toEqual([3]);
+    // That commit was cheap: the next frame is committed at the next turn again.
+    send(8);
+    await turn();
+    await turn();
+    expect(a.acks.at(-1)?.upToSeq).toBe(8);
+    expect(sizes.at(-1)).toBe(1);
+    // A transaction as long, of many light frames: no waiting after it.
+    slowSeq = 9;
+    for (let seq = 9; seq < 29; seq++) send(seq);
+    await acked(28);
+    send(29);
+    await turn();
+    await turn();
+    expect(a.acks.at(-1)?.upToSeq).toBe(29);
+    expect(sizes.slice(-2)).toEqual([20, 1]);
+  });
+
   it("stores a snapshot's software list as ids of items stored once for the fleet, and gives the body back as sent", () => {
     const a = agent('a');
     const b = agent('b');

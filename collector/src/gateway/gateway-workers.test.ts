@@ -224,6 +224,13 @@ describe('gateway workers under slow and idle connections', () => {
       const lived = await Promise.all(idle);
       for (const ms of lived) expect(ms).toBeLessThan(5000);
       expect(quick.app.gateway.workerStatus().reduce((n, w) => n + w.connections, 0)).toBe(0);
+      // Counted on /metrics once the workers report (each second).
+      const dropped = async () => {
+        const res = await quick.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        return Number(/^vigil_gateway_connections_dropped_total\{reason="head_timeout"\} (\d+)$/m.exec(res.body)?.[1]);
+      };
+      for (const end = Date.now() + 5_000; (await dropped()) < 200 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+      expect(await dropped()).toBe(200);
     } finally {
       await quick.close();
     }

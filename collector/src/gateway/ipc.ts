@@ -67,6 +67,8 @@ export interface FrameCounts {
   received: Record<string, number>;
   rejected: Record<string, number>;
   sent: Record<string, number>;
+  /** Connections the worker dropped before knowing what they were, by reason (`head_timeout`). */
+  dropped?: Record<string, number>;
 }
 
 /** Main process → worker, over the IPC channel: with the socket as the handle, complete the WebSocket handshake for this agent. */

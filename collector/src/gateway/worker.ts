@@ -93,7 +93,7 @@ function enqueue(item: InboundItem): void {
   }
 }
 
-const counts: FrameCounts = { received: {}, rejected: {}, sent: {} };
+const counts: FrameCounts = { received: {}, rejected: {}, sent: {}, dropped: {} };
 let counted = false;
 const bump = (m: Record<string, number>, key: string) => {
   m[key] = (m[key] ?? 0) + 1;
@@ -112,6 +112,7 @@ setInterval(() => {
     counts.received = {};
     counts.rejected = {};
     counts.sent = {};
+    counts.dropped = {};
     counted = false;
   }
 }, 1000).unref();
@@ -256,7 +257,15 @@ function route(socket: Socket): void {
   // after a stall (a reconnect storm) the head may be waiting unread, so the verdict waits for the
   // I/O phase (setImmediate runs after it).
   let headRead = false;
-  const timer = setTimeout(() => setImmediate(() => headRead || socket.destroy()), settings?.headTimeoutMs ?? 10_000);
+  const timer = setTimeout(
+    () =>
+      setImmediate(() => {
+        if (headRead || socket.destroyed) return;
+        bump(counts.dropped!, 'head_timeout');
+        socket.destroy();
+      }),
+    settings?.headTimeoutMs ?? 10_000,
+  );
   const onError = () => socket.destroy();
   const onClose = () => clearTimeout(timer);
   const onData = (chunk: Buffer) => {

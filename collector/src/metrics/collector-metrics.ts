@@ -115,6 +115,7 @@ export class CollectorMetrics implements ConnectionMetrics, IngestMetrics {
   private readonly framesRejected: Tally;
   private readonly agentConnections: Counter;
   private readonly agentDisconnections: Counter;
+  private readonly connectionsDropped: Counter<'reason'>;
   private readonly ingestMessages: Counter<'result'>;
   private readonly ingestBatchSeconds: Histogram;
   private readonly ingestBatchSize: Histogram;
@@ -151,6 +152,13 @@ export class CollectorMetrics implements ConnectionMetrics, IngestMetrics {
     );
     this.agentConnections = new Counter({ name: `${PREFIX}agent_connections_total`, help: 'Agent WebSocket connections accepted (token checked).', registers });
     this.agentDisconnections = new Counter({ name: `${PREFIX}agent_disconnections_total`, help: 'Agent WebSocket connections closed.', registers });
+    this.connectionsDropped = new Counter({
+      name: `${PREFIX}gateway_connections_dropped_total`,
+      help: 'Connections a gateway worker closed before reading their request head, by reason (head_timeout: not sent within the head timeout, or not read in time by a worker that fell behind).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.connectionsDropped.inc({ reason: 'head_timeout' }, 0);
     gauge('agents_connected', 'Agents connected now (hello done).', () => sources.agentsConnected());
     // The process metrics describe the main process; these, the gateway workers holding agents' sockets.
     const perWorker = (name: string, help: string, read: (w: ReturnType<MetricSources['gatewayWorkers']>[number]) => number) =>
@@ -261,6 +269,7 @@ export class CollectorMetrics implements ConnectionMetrics, IngestMetrics {
     for (const [type, n] of Object.entries(counts.received)) this.framesReceived.add(type === '' ? undefined : type, n);
     for (const [code, n] of Object.entries(counts.rejected)) this.framesRejected.add(code, n);
     for (const [type, n] of Object.entries(counts.sent)) this.framesSent.add(type, n);
+    for (const [reason, n] of Object.entries(counts.dropped ?? {})) this.connectionsDropped.inc({ reason }, n);
   }
 
   // --- agent connections

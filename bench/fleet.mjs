@@ -23,7 +23,7 @@
 // nothing), so its timestamps are not delayed by the fleet.
 //
 // Run alone: `node bench/fleet.mjs [tiers, e.g. 10000,20000,50000] [--gateway-workers=N]
-// [--steady-seconds=S] [--cpu-prof] [--profile-dir=DIR] [--collector-arg=--flag=value]…
+// [--steady-seconds=S] [--cpu-prof] [--cpu-prof-simulator] [--profile-dir=DIR] [--collector-arg=--flag=value]…
 // [--collector-node-arg=--flag]… [--progress]` (prints JSON).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -401,6 +401,7 @@ async function probeAgents(url, count) {
  * @param {number} [o.attaches] per tier
  * @param {number} [o.attachRate] per second
  * @param {boolean} [o.cpuProf] profile the collector's main process (node --cpu-prof) and summarise each phase
+ * @param {boolean} [o.cpuProfSimulator] the same for each simulator process (`simulatorProfiles`)
  * @param {string} [o.profileDir] keep the .cpuprofile there (default: the run's temp dir, removed)
  * @param {string[]} [o.collectorArgs] more `vigil-collector serve` flags (experiments)
  * @param {string[]} [o.collectorNodeArgs] more flags for the collector's node (experiments, e.g. `--import=<preload>`)
@@ -435,6 +436,7 @@ export async function benchFleet({
   attachRate = 10,
   seed = 'fleet-bench',
   cpuProf = false,
+  cpuProfSimulator = false,
   profileDir,
   collectorArgs = [],
   collectorNodeArgs = [],
@@ -520,7 +522,7 @@ export async function benchFleet({
         const tcp0 = tcpCounters();
         const rampFrom = monoUs();
         const tRamp = performance.now();
-        const simOptions = { collectorUrl: collector.url, seed, enrolSecret: ENROL_SECRET, eventsPerAgentPerHour, stateFile: path.join(work, 'sim-state.json'), progress, progressSeconds: 10, execArgv: ['--expose-gc'] };
+        const simOptions = { collectorUrl: collector.url, seed, enrolSecret: ENROL_SECRET, eventsPerAgentPerHour, stateFile: path.join(work, 'sim-state.json'), progress, progressSeconds: 10, execArgv: ['--expose-gc', ...(cpuProfSimulator ? ['--cpu-prof', '--cpu-prof-dir', path.join(profDir, 'simulator')] : [])] };
         let ready;
         if (!sim) {
           sim = startShardedSimulation({ ...simOptions, agents: added });
@@ -664,6 +666,13 @@ export async function benchFleet({
       const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${primary}.`));
       if (file) result.profile = { file: profileDir ? path.join(profDir, file) : undefined, phases: summariseCpuProfile(path.join(profDir, file), marks.filter((w) => w.fromUs && w.toUs)) };
     }
+    const simDir = path.join(profDir, 'simulator');
+    if (cpuProfSimulator && fs.existsSync(simDir)) {
+      result.simulatorProfiles = fs
+        .readdirSync(simDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => ({ file: profileDir ? path.join(simDir, f) : undefined, phases: summariseCpuProfile(path.join(simDir, f), marks.filter((w) => w.fromUs && w.toUs)) }));
+    }
   } finally {
     // A profile asked for lives in profileDir; the rest of the run's directory goes.
     fs.rmSync(work, { recursive: true, force: true });
@@ -711,6 +720,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ...(value('--gateway-workers=') !== undefined ? { gatewayWorkers: Number(value('--gateway-workers=')) } : {}),
     ...(value('--steady-seconds=') !== undefined ? { steadySeconds: Number(value('--steady-seconds=')) } : {}),
     cpuProf: args.includes('--cpu-prof'),
+    cpuProfSimulator: args.includes('--cpu-prof-simulator'),
     profileDir: value('--profile-dir='),
     collectorArgs: after('--collector-arg='),
     collectorNodeArgs: after('--collector-node-arg='),

@@ -17,7 +17,7 @@ export const OPTIONS = {
   sourceAddresses: { flag: 'source-addresses', type: 'number', description: 'spread connections over 127.0.0.2… (this many addresses; 0: let the OS choose)', defaultText: '8' },
   window: { flag: 'window', type: 'number', description: 'unacknowledged messages per agent, at most', defaultText: '100' },
   enrolConcurrency: { flag: 'enrol-concurrency', type: 'number', description: 'enrolment requests in flight, at most (per simulator process)', defaultText: '64' },
-  connectConcurrency: { flag: 'connect-concurrency', type: 'number', description: "first connections' handshakes in flight, at most, per simulator process (reconnects follow each agent's backoff)", defaultText: '256' },
+  connectConcurrency: { flag: 'connect-concurrency', type: 'number', description: "handshakes in flight, at most, per simulator process (first connections, and reconnects once their agent's backoff is up): many agents on one thread cannot send every request head at once as many machines would", defaultText: '256' },
   maxSnapshotsInFlight: { flag: 'max-snapshots-in-flight', type: 'number', description: 'unacknowledged snapshots across all the agents of one simulator process, at most (bounds its memory; real agents each hold their own)', defaultText: '128' },
   reconnectMaxSeconds: { flag: 'reconnect-max-seconds', type: 'number', description: 'longest wait between reconnect attempts', defaultText: '30' },
   stopGraceSeconds: { flag: 'stop-grace-seconds', type: 'number', description: 'on stopping, how long to wait for the last acknowledgements before leaving what is unacknowledged as pending', defaultText: '5' },

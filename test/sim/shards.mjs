@@ -305,6 +305,8 @@ export function startShardedSimulation(o) {
       try {
         const parts = await Promise.all(shards.map((s) => s.call('stop', {}, 120_000)));
         stopping = true;
+        // Each exits once it has answered: let it (a child under --cpu-prof writes its profile then), for 10 s at most.
+        await Promise.race([Promise.all(shards.map((s) => s.exited)), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
         // A shard that never started (no collector) has no summary.
         final = parts.every(Boolean) ? merged(parts) : null;
       } finally {

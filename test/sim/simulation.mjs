@@ -417,6 +417,7 @@ export async function startSimulation(opts) {
     snapshotWaiters: [],
     connectsInFlight: 0,
     connectQueue: [],
+    connectHead: 0,
     enrolQueue: [],
     enrolsInFlight: 0,
     allEnrolledAt: null,
@@ -449,15 +450,22 @@ export async function startSimulation(opts) {
     },
 
     queueConnect(agent) {
-      // Only the first connection of each agent is paced (so a start does not overflow the listen
-      // backlog); reconnects follow the agent's own backoff, as real agents do.
-      if (agent.everReady) return agent.connect();
+      // Every connection attempt waits for one of `connectConcurrency` handshake slots (reconnects
+      // when their agent's backoff is up, as the agent does). N machines send their N request heads
+      // as soon as each one's TCP connection is up; N agents on one thread cannot: in a reconnect
+      // storm of 50,000 agents, unpaced, this process took more than the collector's 10 s head
+      // timeout to write some heads, and the collector rightly dropped them (every ECONNRESET the
+      // storm counted was one, vigil_gateway_connections_dropped_total{reason="head_timeout"}).
       this.connectQueue.push(agent);
       this.drainConnects();
     },
     drainConnects() {
-      while (this.connectQueue.length && this.connectsInFlight < o.connectConcurrency) {
-        const a = this.connectQueue.shift();
+      while (this.connectHead < this.connectQueue.length && this.connectsInFlight < o.connectConcurrency) {
+        const a = this.connectQueue[this.connectHead++];
+        if (this.connectHead > 4096 && this.connectHead * 2 > this.connectQueue.length) {
+          this.connectQueue = this.connectQueue.slice(this.connectHead);
+          this.connectHead = 0;
+        }
         // Queued twice (a retry and a reconnect timer), or already connecting: taking a slot it would
         // never give back would starve every agent still waiting for its first connection.
         if (a.stopped || this.stopping || a.ws || a.gated || !a.creds) continue;
@@ -557,7 +565,7 @@ export async function startSimulation(opts) {
     if (kind === EVENT) fireEvent(a);
     else if (kind === HEARTBEAT) {
       if (gen === a.hbGen) a.heartbeat();
-    } else if (kind === RECONNECT && gen === a.reconnectGen && !a.ws) a.connect();
+    } else if (kind === RECONNECT && gen === a.reconnectGen && !a.ws) sim.queueConnect(a);
   }, Math.max(1024, o.agents * 3));
 
   function fireEvent(a) {

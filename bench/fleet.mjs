@@ -412,17 +412,17 @@ async function probeAgents(url, count) {
  */
 /**
  * How long a tier of `agents` should take, from the tier before it: its ramp time per added agent
- * × 2 (the ramp's cost per agent grows with the fleet and the store: 6.4–7.3 ms at 20,000 and
- * 9.5–12.8 ms at 50,000 on 2026-12-07), its storm time grown with the square of the fleet × 1.5 (a storm is
- * every agent at once: 11.8 s at 20,000 and 103 s at 50,000 on 2026-12-07, when an estimate linear
- * in agents let the default run reach 16.1 min), plus the steady window (with the alert-latency
- * attaches inside it) and 30 s of settling and teardown.
+ * × 1.25 (the ramp's cost per agent grows a little with the fleet and the store: 6.8 ms at 20,000
+ * and 7.4 ms at 50,000 on 2026-12-07, once a licensed title's recount no longer ran per snapshot:
+ * 9.5–12.8 ms before), its storm time grown with the square of the fleet × 1.25 (a storm is every
+ * agent at once: 14.7 s at 20,000 and 81.8 s at 50,000, ×5.6 for 2.5 times the agents), plus the
+ * steady window (with the alert-latency attaches inside it) and 30 s of settling and teardown.
  */
 export function tierEstimateSeconds(previous, agents, { steadySeconds, attaches, attachRate }) {
   const added = agents - previous.agents;
   const rampPerAgent = previous.connect.snapshotsCommittedSeconds / previous.added;
   const storm = (previous.storm.allBackMs / 1000) * (agents / previous.agents) ** 2;
-  return 2 * rampPerAgent * added + 1.5 * storm + Math.max(steadySeconds, attaches / attachRate) + 30;
+  return 1.25 * rampPerAgent * added + 1.25 * storm + Math.max(steadySeconds, attaches / attachRate) + 30;
 }
 
 export async function benchFleet({

@@ -354,7 +354,7 @@ export async function startSimulation(opts) {
     window: 100,
     maxOutbox: 1000,
     enrolConcurrency: 64,
-    connectConcurrency: 256,
+    connectConcurrency: 1024,
     maxSnapshotsInFlight: 128,
     reconnectMaxSeconds: 30,
     stopGraceSeconds: 5,

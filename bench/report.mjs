@@ -136,7 +136,7 @@ data dir, collector and baseline alternating; the median run is shown with every
 path: WebSocket → zod schema → per-agent sequence and host bookkeeping → the host's current state → the policy
 engine's judgement (alerts, audit entries) → one SQLite commit per batch → ack. The baseline (\`bench/baseline.mjs\`,
 no Vigil code): the same frames → \`JSON.parse\` → one row each in a table shaped like \`messages\` (same columns,
-primary key, indexes and pragmas), one transaction per batch with the collector's batching trigger (setImmediate or
+unique id index and other indexes, pragmas; since migration 11 a rowid table in arrival order), one transaction per batch with the collector's batching trigger (setImmediate or
 2,000 queued) → ack after commit. Target: ≥ 50,000 events/s and ratio ≥ 0.35.
 
 | load | collector events/s | baseline events/s | ratio | server CPU per event, collector / baseline | collector / bench CPU | baseline / bench CPU | collector RSS |

@@ -576,10 +576,10 @@ export class PolicyEngine {
     if (change.licensed) this.licences.setTitles(host.id, this.store.hostState.licensedSubjects(host.id));
   }
 
-  /** Recounts changed licence titles, unless a fleet re-evaluation is under way (counts would be half old, half new). */
   /**
    * Recounts the titles whose installs changed and are due (see `LicenceCounter`), unless a
-   * fleet-wide re-evaluation is under way (its last slice recounts); wakes up for those not due.
+   * fleet-wide re-evaluation is under way (counts would be half old, half new; its last slice
+   * recounts); wakes up for those not due.
    */
   private recountLicences(now: number, force = false): void {
     if (this.queue.size > 0) return;
